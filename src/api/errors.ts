@@ -1,0 +1,98 @@
+// Every error leaves as application/problem+json (RFC 9457). Client errors say what was wrong;
+// server errors say only that something failed — the details go to the log with the request id.
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { FieldError } from '../model/bar.ts';
+import { fieldErrors } from './validation.ts';
+
+export const PROBLEM_TYPE = 'application/problem+json';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: FieldError[];
+}
+
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly errors?: FieldError[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.name = 'ProblemError';
+  }
+}
+
+export const invalid = (errors: FieldError[]): ProblemError =>
+  new ProblemError(422, `request validation failed: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
+
+export function problem(status: number, detail: string, errors?: FieldError[]): Problem {
+  return { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail, ...(errors ? { errors } : {}) };
+}
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String({ examples: ['about:blank'] }),
+    title: Type.String({ examples: ['Unprocessable Entity'] }),
+    status: Type.Integer({ examples: [422] }),
+    detail: Type.String(),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+  },
+  { $id: 'Problem', title: 'Problem', description: 'RFC 9457 problem details' },
+);
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Malformed request', 401: 'Missing or wrong API key', 404: 'Not found', 409: 'Conflict',
+  413: 'Body too large', 422: 'Invalid input; `errors` names each bad field', 503: 'Database unavailable',
+};
+
+/** Response schema entries for the error statuses a route can answer. */
+export function problemResponses(...statuses: number[]): Record<number, unknown> {
+  return Object.fromEntries(statuses.map((s) => [s, {
+    description: DESCRIPTIONS[s] ?? STATUS_CODES[s],
+    content: { [PROBLEM_TYPE]: { schema: Type.Ref('Problem') } },
+  }]));
+}
+
+// Connection-level failures: the request may succeed once the database is back.
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+
+function isUnavailable(err: Error & { code?: string }): boolean {
+  if (err.name === 'DatabaseUnavailableError') return true;
+  if (err.code && (UNAVAILABLE_CODES.has(err.code) || err.code.startsWith('08'))) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/.test(err.message);
+}
+
+export function toProblem(err: FastifyError & { code?: string }): { problem: Problem; headers: Record<string, string> } {
+  if (err instanceof ProblemError) return { problem: problem(err.status, err.detail, err.errors), headers: err.headers };
+  if (err.validation) {
+    const errors = fieldErrors(err.validation);
+    return { problem: problem(422, `request validation failed: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors), headers: {} };
+  }
+  if (err.code === '23514' || err.code === '22003' || err.code === '22P02' || err.code === '22008') {
+    // The database's own rules caught what validation did not (a CHECK, an out-of-range value).
+    return { problem: problem(422, 'the row breaks a data rule of the database'), headers: {} };
+  }
+  if (err.code === '23505') return { problem: problem(409, 'a row with the same key already exists'), headers: {} };
+  if (isUnavailable(err)) return { problem: problem(503, 'the database is unavailable; retry shortly'), headers: { 'retry-after': '5' } };
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) return { problem: problem(status, err.message), headers: {} };
+  return { problem: problem(500, 'internal server error'), headers: {} };
+}
+
+export function registerErrorHandlers(app: FastifyInstance): void {
+  app.addSchema(ProblemSchema);
+  app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const { problem: body, headers } = toProblem(err);
+    if (body.status >= 500) request.log.error({ err }, 'request failed');
+    else request.log.info({ status: body.status, detail: body.detail }, 'request rejected');
+    return reply.code(body.status).headers(headers).type(PROBLEM_TYPE).send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).type(PROBLEM_TYPE).send(problem(404, `no route for ${request.method} ${request.url.split("?")[0]!.slice(0, 200)}`)));
+}

@@ -1,0 +1,67 @@
+// The HTTP application: plugins, hooks and routes, without listening. Tests drive it through
+// `inject`; main.ts gives it a port.
+import crypto from 'node:crypto';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Config } from './config.ts';
+import type { Database } from './db/index.ts';
+import type { Logger } from './logger.ts';
+import { VERSION } from './version.ts';
+import { registerApiKeyAuth } from './api/auth.ts';
+import { registerDocs } from './api/docs.ts';
+import { registerErrorHandlers } from './api/errors.ts';
+import { registerJsonBodyParser } from './api/json-body.ts';
+import { validatorCompiler } from './api/validation.ts';
+import { MarketDataRecord } from './api/schemas.ts';
+import healthRoutes from './api/health.ts';
+import marketDataRoutes from './api/market-data.ts';
+import tickerRoutes from './api/tickers.ts';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  logger: Logger;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+/** One log line per request, when it completes (Fastify's default writes two). */
+class RequestLog extends LogController {
+  constructor() {
+    super({ requestIdLogLabel: 'request_id' });
+  }
+  override incomingRequest(): void {}
+  override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
+    const line = { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request completed');
+  }
+}
+
+export async function buildApp({ config, db, logger }: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new RequestLog(),
+    // Keep a caller's X-Request-Id when it is a plain token, so logs line up across services.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    },
+    bodyLimit: 64 * 1024,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance; // plugins are typed against Fastify's base logger interface
+  app.setValidatorCompiler(validatorCompiler);
+  registerJsonBodyParser(app);
+  registerErrorHandlers(app);
+  registerApiKeyAuth(app, config.apiKey);
+  app.addSchema(MarketDataRecord);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await registerDocs(app, VERSION);
+  await app.register(healthRoutes, { prefix: '/api/v1', db, version: VERSION });
+  await app.register(marketDataRoutes, { prefix: '/api/v1', db, config });
+  await app.register(tickerRoutes, { prefix: '/api/v1', db });
+  return app;
+}

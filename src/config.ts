@@ -1,0 +1,143 @@
+// The one place that reads the environment (and `.env`). Everything else receives a Config.
+// Validation collects every problem before failing, so a bad deployment is fixed in one pass.
+import envSchema from 'env-schema';
+import { Type, type Static } from 'typebox';
+
+const Env = Type.Object({
+  DATABASE_URL: Type.Optional(Type.String()),
+  DATA_DIR: Type.String({ default: './data', minLength: 1 }),
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  PORT: Type.Integer({ default: 8000, minimum: 0, maximum: 65535 }),
+  API_KEY: Type.Optional(Type.String()),
+  LOG_LEVEL: Type.String({ default: 'info' }),
+  LOG_FORMAT: Type.Optional(Type.String()),
+  DEFAULT_PAGE_SIZE: Type.Integer({ default: 50, minimum: 1 }),
+  MAX_PAGE_SIZE: Type.Integer({ default: 1000, minimum: 1, maximum: 10000 }),
+  DATABASE_POOL_SIZE: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
+  ALPHA_VANTAGE_API_KEY: Type.String({ default: 'demo', minLength: 1 }),
+  ALPHA_VANTAGE_BASE_URL: Type.String({ default: 'https://www.alphavantage.co/query' }),
+  ETL_ENABLED: Type.String({ default: 'true' }),
+  ETL_INTERVAL_MINUTES: Type.Number({ default: 5, exclusiveMinimum: 0 }),
+  DEFAULT_TICKERS: Type.String({ default: 'AAPL,GOOGL,MSFT,AMZN,TSLA' }),
+});
+type RawEnv = Static<typeof Env>;
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export interface Config {
+  /** PostgreSQL server URL (driver suffix such as `+asyncpg` removed); unset means embedded PGlite. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  host: string;
+  port: number;
+  apiKey: string | undefined;
+  logLevel: LogLevel;
+  logFormat: 'json' | 'pretty';
+  defaultPageSize: number;
+  maxPageSize: number;
+  databasePoolSize: number;
+  alphaVantage: { apiKey: string; baseUrl: string };
+  etl: { enabled: boolean; intervalMinutes: number; defaultTickers: string[] };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+// The original accepted Python's names (DEBUG/INFO/WARNING/ERROR); pino's own names work too.
+const LOG_LEVELS: Record<string, LogLevel> = {
+  trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', warning: 'warn',
+  error: 'error', critical: 'fatal', fatal: 'fatal', silent: 'silent',
+};
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+const TICKER = /^[A-Z0-9.-]{1,16}$/;
+
+/** `postgresql+asyncpg://…` (the original's SQLAlchemy form) → `postgresql://…`. */
+export function normaliseDatabaseUrl(url: string): string {
+  return url.replace(/^(postgres(?:ql)?)\+[a-z0-9]+:\/\//i, '$1://');
+}
+
+export interface LoadOptions {
+  /** Variables to read instead of process.env (tests). */
+  env?: Record<string, string | undefined>;
+  /** Read `.env` from the working directory; on by default when reading process.env. */
+  dotenv?: boolean;
+  isTTY?: boolean;
+}
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  const problems: string[] = [];
+  let raw: RawEnv;
+  try {
+    raw = envSchema<RawEnv>({
+      schema: structuredClone(Env) as object,
+      data: [definedOnly(options.env ?? process.env)],
+      env: false,
+      dotenv: options.dotenv ?? !options.env,
+    });
+  } catch (err) {
+    const errors = (err as { errors?: { instancePath: string; message?: string; params?: object }[] }).errors;
+    if (!errors) throw err;
+    for (const e of errors) problems.push(`${e.instancePath.replace(/^\//, '')}: ${e.message ?? 'is invalid'}`);
+    throw new ConfigError(problems);
+  }
+
+  const logLevel = LOG_LEVELS[raw.LOG_LEVEL.trim().toLowerCase()];
+  if (!logLevel) problems.push(`LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR (any case), got "${raw.LOG_LEVEL}"`);
+
+  const format = raw.LOG_FORMAT?.trim().toLowerCase();
+  if (format && format !== 'json' && format !== 'pretty') problems.push(`LOG_FORMAT: must be json or pretty, got "${raw.LOG_FORMAT}"`);
+
+  const etlEnabled = raw.ETL_ENABLED.trim().toLowerCase();
+  if (!TRUE.has(etlEnabled) && !FALSE.has(etlEnabled)) problems.push(`ETL_ENABLED: must be true or false, got "${raw.ETL_ENABLED}"`);
+
+  if (raw.DEFAULT_PAGE_SIZE > raw.MAX_PAGE_SIZE) {
+    problems.push(`DEFAULT_PAGE_SIZE: must not exceed MAX_PAGE_SIZE (${raw.DEFAULT_PAGE_SIZE} > ${raw.MAX_PAGE_SIZE})`);
+  }
+
+  const tickers = raw.DEFAULT_TICKERS.split(',').map((t) => t.trim().toUpperCase()).filter(Boolean);
+  const badTickers = tickers.filter((t) => !TICKER.test(t));
+  if (badTickers.length) problems.push(`DEFAULT_TICKERS: not tickers (A-Z 0-9 . -, 1-16 chars): ${badTickers.join(', ')}`);
+
+  let databaseUrl: string | undefined;
+  if (raw.DATABASE_URL?.trim()) {
+    databaseUrl = normaliseDatabaseUrl(raw.DATABASE_URL.trim());
+    if (!/^postgres(ql)?:\/\/.+/i.test(databaseUrl) || !URL.canParse(databaseUrl)) {
+      problems.push('DATABASE_URL: must be a postgresql:// URL (postgresql+asyncpg:// is accepted too)');
+    }
+  }
+
+  if (!URL.canParse(raw.ALPHA_VANTAGE_BASE_URL) || !/^https?:/.test(raw.ALPHA_VANTAGE_BASE_URL)) {
+    problems.push('ALPHA_VANTAGE_BASE_URL: must be an http(s) URL');
+  }
+
+  const apiKey = raw.API_KEY?.trim() || undefined;
+  if (apiKey !== undefined && apiKey.length < 8) problems.push('API_KEY: must be at least 8 characters when set');
+
+  if (problems.length) throw new ConfigError(problems);
+
+  const isTTY = options.isTTY ?? Boolean(process.stdout.isTTY);
+  return {
+    databaseUrl,
+    dataDir: raw.DATA_DIR,
+    host: raw.HOST,
+    port: raw.PORT,
+    apiKey,
+    logLevel: logLevel!,
+    logFormat: format === 'json' || format === 'pretty' ? format : isTTY ? 'pretty' : 'json',
+    defaultPageSize: raw.DEFAULT_PAGE_SIZE,
+    maxPageSize: raw.MAX_PAGE_SIZE,
+    databasePoolSize: raw.DATABASE_POOL_SIZE,
+    alphaVantage: { apiKey: raw.ALPHA_VANTAGE_API_KEY, baseUrl: raw.ALPHA_VANTAGE_BASE_URL },
+    etl: { enabled: TRUE.has(etlEnabled), intervalMinutes: raw.ETL_INTERVAL_MINUTES, defaultTickers: [...new Set(tickers)] },
+  };
+}
+
+// An empty variable (`PORT=`) means "unset" in shells and .env files alike.
+function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
+}

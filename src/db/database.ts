@@ -1,0 +1,80 @@
+// The database seen by the rest of the service: the same SQL on embedded PGlite and on a
+// PostgreSQL server. Both drivers are configured to return rows of the same shape
+// (see `parsers` below), so nothing above this layer knows which one it talks to.
+
+export type Row = Record<string, unknown>;
+
+export interface QueryResult<T> {
+  rows: T[];
+  /** Rows returned or affected by the statement. */
+  rowCount: number;
+}
+
+export interface QueryOptions {
+  /**
+   * Name for a server-side prepared statement (pg only; PGlite ignores it). Hot queries are
+   * parsed and planned once per connection instead of on every call.
+   */
+  name?: string;
+}
+
+export interface Queryable {
+  query<T = Row>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<T>>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs fn in one transaction on one connection; rolls back if fn throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn on one dedicated connection outside any transaction, for session state such as
+   * advisory locks, which must be taken and released on the same connection.
+   */
+  withSession<T>(fn: (session: Queryable) => Promise<T>): Promise<T>;
+  /** Resolves when the database answers a trivial query within timeoutMs, rejects otherwise. */
+  ping(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** PostgreSQL type OIDs whose text form we keep or reshape. */
+export const OID = { INT8: 20, NUMERIC: 1700, DATE: 1082, TIMESTAMPTZ: 1184 } as const;
+
+// bigint: a number while exact (ids, volumes, counts), the decimal string beyond 2^53.
+function parseInt8(text: string): number | string {
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : text;
+}
+
+// Sessions run with TimeZone=UTC, so PostgreSQL prints `2024-01-15 10:00:00.123456+00`;
+// reshape it to ISO 8601 with every microsecond kept rather than round-trip through Date.
+function parseTimestamptz(text: string): string {
+  if (text.endsWith('+00')) return `${text.slice(0, 10)}T${text.slice(11, -3)}Z`;
+  return new Date(text).toISOString();
+}
+
+const identity = (text: string): string => text;
+
+/** Text parsers shared by both drivers: prices stay exact decimal strings, dates stay `YYYY-MM-DD`. */
+export const parsers: Record<number, (text: string) => unknown> = {
+  [OID.INT8]: parseInt8,
+  [OID.NUMERIC]: identity,
+  [OID.DATE]: identity,
+  [OID.TIMESTAMPTZ]: parseTimestamptz,
+};
+
+export class DatabaseUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DatabaseUnavailableError(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,13 @@
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Database } from './database.ts';
+import { openPglite } from './pglite.ts';
+import { openPostgres } from './postgres.ts';
+
+export type { Database, Queryable, QueryResult, Row } from './database.ts';
+
+/** A PostgreSQL server when DATABASE_URL is set, else the embedded database under DATA_DIR. */
+export async function openDatabase(config: Config, logger?: Logger): Promise<Database> {
+  if (config.databaseUrl) return openPostgres({ url: config.databaseUrl, poolSize: config.databasePoolSize, logger });
+  return openPglite(config.dataDir);
+}

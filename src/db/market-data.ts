@@ -1,0 +1,189 @@
+// Queries on market_data. Each listing variant (which filters, keyset or offset) is its own SQL
+// text and its own prepared statement, so PostgreSQL plans it for the indexes it can use rather
+// than one generic plan full of `$1 IS NULL OR …`.
+import type { Bar } from '../model/bar.ts';
+import type { Queryable } from './database.ts';
+
+export interface MarketDataRow {
+  id: number;
+  ticker: string;
+  date: string;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export const COLUMNS = 'id, ticker, date, open, high, low, close, volume, created_at, updated_at';
+
+export type Order = 'asc' | 'desc';
+
+export interface ListFilter {
+  tickers?: string[];
+  startDate?: string;
+  endDate?: string;
+  order: Order;
+}
+
+/** The last row of the previous page, for keyset pagination. */
+export interface Keyset { date: string; ticker: string }
+
+export interface ListPage {
+  size: number;
+  offset?: number;
+  after?: Keyset;
+}
+
+interface Built { name: string; text: string; params: unknown[] }
+
+function buildList(filter: ListFilter, page: ListPage): Built {
+  const params: unknown[] = [];
+  const add = (value: unknown): string => `$${params.push(value)}`;
+  const rowConds: string[] = [];
+  const dateConds: string[] = [];
+  const key: string[] = [filter.order];
+
+  if (filter.tickers?.length === 1) {
+    rowConds.push(`ticker = ${add(filter.tickers[0])}`);
+    key.push('t1');
+  } else if (filter.tickers?.length) {
+    rowConds.push(`ticker = ANY(${add(filter.tickers)}::varchar[])`);
+    key.push('tn');
+  }
+  if (filter.startDate) {
+    dateConds.push(`date >= ${add(filter.startDate)}::date`);
+    key.push('s');
+  }
+  if (filter.endDate) {
+    dateConds.push(`date <= ${add(filter.endDate)}::date`);
+    key.push('e');
+  }
+  const where = (conds: string[]): string => (conds.length ? `WHERE ${conds.join(' AND ')}` : '');
+
+  // Without a ticker filter the total comes from the per-day counts kept by triggers
+  // (migration 0002); with one, counting index entries of those tickers is already cheap.
+  const total = filter.tickers?.length
+    ? `SELECT count(*) AS total FROM market_data ${where([...rowConds, ...dateConds])}`
+    : `SELECT coalesce(sum(rows), 0)::bigint AS total FROM market_data_day_counts ${where(dateConds)}`;
+
+  const pageConds = [...rowConds, ...dateConds];
+  if (page.after) {
+    // date DESC, ticker ASC cannot be one row comparison; the leading `date <=` bound lets the
+    // (date DESC, ticker) index start at the cursor, and the OR skips that day's earlier tickers.
+    const d = add(page.after.date);
+    const t = add(page.after.ticker);
+    pageConds.push(filter.order === 'desc'
+      ? `date <= ${d}::date AND (date < ${d}::date OR ticker > ${t})`
+      : `date >= ${d}::date AND (date > ${d}::date OR ticker > ${t})`);
+    key.push('k');
+  }
+  const limit = add(page.size);
+  let offset = '';
+  if (!page.after && page.offset) {
+    offset = ` OFFSET ${add(page.offset)}`;
+    key.push('o');
+  }
+  const text = `SELECT t.total, p.* FROM (${total}) AS t
+LEFT JOIN LATERAL (
+  SELECT ${COLUMNS} FROM market_data ${where(pageConds)}
+  ORDER BY date ${filter.order === 'desc' ? 'DESC' : 'ASC'}, ticker ASC
+  LIMIT ${limit}${offset}
+) AS p ON true`;
+  return { name: `market_data_list_${key.join('_')}`, text, params };
+}
+
+export async function listMarketData(db: Queryable, filter: ListFilter, page: ListPage): Promise<{ total: number; rows: MarketDataRow[] }> {
+  const { name, text, params } = buildList(filter, page);
+  const { rows } = await db.query<MarketDataRow & { total: number }>(text, params, { name });
+  const total = Number(rows[0]?.total ?? 0);
+  const items = rows[0]?.id == null ? [] : rows.map(({ total: _total, ...row }) => row);
+  return { total, rows: items };
+}
+
+export async function getMarketData(db: Queryable, id: number): Promise<MarketDataRow | undefined> {
+  const { rows } = await db.query<MarketDataRow>(`SELECT ${COLUMNS} FROM market_data WHERE id = $1`, [id], { name: 'market_data_get' });
+  return rows[0];
+}
+
+/** Inserts one bar; undefined when (ticker, date) already exists. */
+export async function insertMarketData(db: Queryable, bar: Bar): Promise<MarketDataRow | undefined> {
+  const { rows } = await db.query<MarketDataRow>(
+    `INSERT INTO market_data (ticker, date, open, high, low, close, volume)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (ticker, date) DO NOTHING
+     RETURNING ${COLUMNS}`,
+    [bar.ticker, bar.date, bar.open, bar.high, bar.low, bar.close, bar.volume],
+    { name: 'market_data_insert' },
+  );
+  return rows[0];
+}
+
+export interface MarketDataPatch { open?: string; high?: string; low?: string; close?: string; volume?: number }
+
+/**
+ * Applies the given fields; undefined when the row does not exist. The CHECK constraints judge
+ * the merged row, so a patch that breaks a rule fails with check_violation (23514).
+ */
+export async function updateMarketData(db: Queryable, id: number, patch: MarketDataPatch): Promise<MarketDataRow | undefined> {
+  const { rows } = await db.query<MarketDataRow>(
+    `UPDATE market_data SET
+       open = coalesce($2::numeric, open), high = coalesce($3::numeric, high),
+       low = coalesce($4::numeric, low), close = coalesce($5::numeric, close),
+       volume = coalesce($6::bigint, volume), updated_at = now()
+     WHERE id = $1
+     RETURNING ${COLUMNS}`,
+    [id, patch.open ?? null, patch.high ?? null, patch.low ?? null, patch.close ?? null, patch.volume ?? null],
+    { name: 'market_data_update' },
+  );
+  return rows[0];
+}
+
+export async function deleteMarketData(db: Queryable, id: number): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM market_data WHERE id = $1', [id], { name: 'market_data_delete' });
+  return rowCount > 0;
+}
+
+/**
+ * Distinct tickers by walking the (ticker, date) index one ticker at a time (a "loose index
+ * scan"): a few index probes per ticker instead of reading every row.
+ */
+export async function listTickers(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ ticker: string }>(
+    `WITH RECURSIVE t AS (
+       (SELECT ticker FROM market_data ORDER BY ticker LIMIT 1)
+       UNION ALL
+       SELECT (SELECT m.ticker FROM market_data m WHERE m.ticker > t.ticker ORDER BY m.ticker LIMIT 1)
+       FROM t WHERE t.ticker IS NOT NULL
+     )
+     SELECT ticker FROM t WHERE ticker IS NOT NULL`,
+    [],
+    { name: 'market_data_tickers' },
+  );
+  return rows.map((r) => r.ticker);
+}
+
+export interface TickerSummary {
+  ticker: string;
+  first_date: string;
+  last_date: string;
+  rows: number;
+  latest: MarketDataRow;
+}
+
+export async function getTickerSummary(db: Queryable, ticker: string): Promise<TickerSummary | undefined> {
+  const { rows } = await db.query<MarketDataRow & { first_date: string; last_date: string; row_count: number }>(
+    `SELECT s.first_date, s.last_date, s.row_count, l.*
+     FROM (SELECT min(date) AS first_date, max(date) AS last_date, count(*) AS row_count
+           FROM market_data WHERE ticker = $1) AS s
+     JOIN LATERAL (SELECT ${COLUMNS} FROM market_data WHERE ticker = $1 ORDER BY date DESC LIMIT 1) AS l ON true`,
+    [ticker],
+    { name: 'market_data_ticker_summary' },
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const { first_date, last_date, row_count, ...latest } = row;
+  return { ticker, first_date, last_date, rows: row_count, latest };
+}

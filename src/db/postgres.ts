@@ -1,0 +1,87 @@
+// A PostgreSQL server through a `pg` connection pool.
+import pg from 'pg';
+import type { Logger } from '../logger.ts';
+import { parsers, withTimeout, type Database, type Queryable, type QueryOptions, type QueryResult } from './database.ts';
+
+// Per-pool type parsers, so nothing global in `pg` is changed.
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    parsers[oid] ?? pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+export interface PostgresOptions {
+  url: string;
+  poolSize: number;
+  logger?: Logger;
+  /** How long a request may wait for a connection before failing (a down server fails faster). */
+  connectTimeoutMs?: number;
+  applicationName?: string;
+}
+
+function queryable(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<T>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<QueryResult<T>> {
+      const result = await client.query({ text, values: params as unknown[], name: options?.name });
+      return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
+    },
+    async exec(script: string): Promise<void> {
+      await client.query(script);
+    },
+  };
+}
+
+export async function openPostgres(options: PostgresOptions): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    application_name: options.applicationName ?? 'market-data',
+    options: '-c TimeZone=UTC',
+    types,
+  });
+  // An idle client's connection can die (server restart, network): pg emits 'error' on the pool,
+  // which would crash the process if unheard. The pool drops that client and makes a new one later.
+  pool.on('error', (err) => options.logger?.warn({ err }, 'database connection lost; it will be replaced'));
+
+  const self = queryable(pool);
+  return {
+    kind: 'postgres',
+    query: self.query,
+    exec: self.exec,
+    async transaction(fn) {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(queryable(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => { broken = true; });
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async withSession(fn) {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        return await fn(queryable(client));
+      } catch (err) {
+        broken = true; // session state (locks) may be left behind: do not reuse this connection
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async ping(timeoutMs) {
+      await withTimeout(pool.query('SELECT 1'), timeoutMs, 'database server');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

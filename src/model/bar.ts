@@ -1,0 +1,94 @@
+// Rules for one daily bar, shared by the API and the ETL so both accept exactly the same rows
+// (and the database's CHECK constraints hold the same rules once more). Prices stay decimal
+// strings end to end; big.js compares them exactly.
+import { Big } from 'big.js';
+
+export const PRICE_FIELDS = ['open', 'high', 'low', 'close'] as const;
+export type PriceField = (typeof PRICE_FIELDS)[number];
+
+export const TICKER_PATTERN = /^[A-Z0-9.-]{1,16}$/;
+/** Matches NUMERIC(15,6): 6 decimal places, 15 significant digits. */
+export const PRICE_SCALE = 6;
+export const PRICE_MAX_EXCLUSIVE = new Big('1e9');
+/** Every stored volume prints exactly as a JSON number. */
+export const VOLUME_MAX = Number.MAX_SAFE_INTEGER;
+
+export interface FieldError { field: string; message: string }
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+export interface Prices { open: string; high: string; low: string; close: string }
+export interface Bar extends Prices { ticker: string; date: string; volume: number }
+
+export function normaliseTicker(raw: string): string {
+  return raw.trim().toUpperCase();
+}
+
+export function parseTicker(raw: unknown): Parsed<string> {
+  if (typeof raw !== 'string') return { ok: false, message: 'must be a string' };
+  const ticker = normaliseTicker(raw);
+  return TICKER_PATTERN.test(ticker)
+    ? { ok: true, value: ticker }
+    : { ok: false, message: 'must be 1-16 characters of A-Z 0-9 . -' };
+}
+
+const DECIMAL = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
+
+/**
+ * A price given as a decimal string (`"150.00"`, exactly as typed) or a JS number; returns the
+ * canonical decimal string (`"150"`). Rejects rather than rounds anything NUMERIC(15,6) would alter.
+ */
+export function parsePrice(raw: unknown): Parsed<string> {
+  let text: string;
+  if (typeof raw === 'string') text = raw.trim();
+  else if (typeof raw === 'number' && Number.isFinite(raw)) text = String(raw);
+  else return { ok: false, message: 'must be a number or a decimal string' };
+  if (text.length > 64 || !DECIMAL.test(text)) return { ok: false, message: 'must be a decimal number' };
+  const value = new Big(text);
+  if (value.lte(0)) return { ok: false, message: 'must be greater than 0' };
+  if (value.gte(PRICE_MAX_EXCLUSIVE)) return { ok: false, message: 'must be less than 1000000000' };
+  // big.js keeps digits in `c` and the exponent in `e`: decimal places without formatting first
+  // (formatting 1e-999999 would be a denial of service).
+  const places = Math.max(0, value.c.length - 1 - value.e);
+  if (places > PRICE_SCALE) return { ok: false, message: `must have at most ${PRICE_SCALE} decimal places` };
+  return { ok: true, value: value.toFixed() };
+}
+
+export function parseVolume(raw: unknown): Parsed<number> {
+  const n = typeof raw === 'string' && /^\d{1,16}$/.test(raw.trim()) ? Number(raw) : raw;
+  if (typeof n !== 'number' || !Number.isInteger(n)) return { ok: false, message: 'must be an integer' };
+  if (n < 0) return { ok: false, message: 'must be 0 or more' };
+  if (n > VOLUME_MAX) return { ok: false, message: `must be at most ${VOLUME_MAX}` };
+  return { ok: true, value: n };
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** The latest date that is already today somewhere on Earth (UTC+14), so no market's today is "future". */
+export function latestAllowedDate(now: Date = new Date()): string {
+  return new Date(now.getTime() + 14 * 3_600_000).toISOString().slice(0, 10);
+}
+
+export function parseDate(raw: unknown, now: Date = new Date()): Parsed<string> {
+  if (typeof raw !== 'string') return { ok: false, message: 'must be a date string YYYY-MM-DD' };
+  const m = ISO_DATE.exec(raw);
+  if (!m) return { ok: false, message: 'must be a date YYYY-MM-DD' };
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return { ok: false, message: 'must be a real calendar date' };
+  if (y < 1800) return { ok: false, message: 'must be 1800-01-01 or later' };
+  if (raw > latestAllowedDate(now)) return { ok: false, message: 'must not be in the future' };
+  return { ok: true, value: raw };
+}
+
+/** low ≤ open ≤ high and low ≤ close ≤ high, exactly. Reports each offending field once. */
+export function checkPrices(p: Prices): FieldError[] {
+  const [open, high, low, close] = [new Big(p.open), new Big(p.high), new Big(p.low), new Big(p.close)];
+  if (high.lt(low)) return [{ field: 'high', message: `must not be below low (${p.low})` }];
+  const errors: FieldError[] = [];
+  for (const [field, value] of [['open', open], ['close', close]] as const) {
+    if (value.lt(low) || value.gt(high)) {
+      errors.push({ field, message: `must be between low (${p.low}) and high (${p.high})` });
+    }
+  }
+  return errors;
+}

@@ -1,0 +1,57 @@
+// Shared start-up steps for the service and the CLI commands: configuration, logger, database.
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { openDatabase, type Database } from './db/index.ts';
+import { migrate } from './db/migrate.ts';
+import { loggerFromConfig, type Logger } from './logger.ts';
+
+export function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+export function describeDatabase(config: Config): string {
+  if (!config.databaseUrl) return `embedded PostgreSQL (PGlite) in ${config.dataDir}`;
+  const url = new URL(config.databaseUrl);
+  return `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Opens the database and applies pending migrations. A server that is still starting (compose,
+ * systemd) is waited for, up to about a minute; anything else fails at once.
+ */
+export async function openMigratedDatabase(config: Config, logger: Logger): Promise<Database> {
+  const db = await openDatabase(config, logger);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrate(db, { logger });
+      return db;
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      const transient = db.kind === 'postgres' && (/^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|57P03)$/.test(code) ||
+        /timeout exceeded when trying to connect|Connection terminated/.test((err as Error).message));
+      if (!transient || attempt >= 20) {
+        await db.close().catch(() => {});
+        throw err;
+      }
+      logger.warn({ attempt, err: (err as Error).message }, 'database not reachable yet; retrying');
+      await sleep(Math.min(500 * attempt, 5000));
+    }
+  }
+}
+
+export function fatal(logger: Logger, err: unknown, message: string): never {
+  logger.fatal({ err }, `${message}: ${(err as Error).message}`);
+  logger.flush();
+  process.exit(1);
+}
+
+export { loggerFromConfig };

@@ -1,0 +1,36 @@
+// The real application over a real test database, driven through `inject`.
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import type { Database } from '../../src/db/database.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ env: { LOG_LEVEL: 'silent', LOG_FORMAT: 'json', ETL_ENABLED: 'false', ...env }, dotenv: false, isTTY: false });
+}
+
+/** A logger whose JSON lines are kept in `lines`. */
+export function captureLogger(config: Config): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const destination = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+  const logger = createLogger({
+    level: config.logLevel === 'silent' ? 'silent' : config.logLevel,
+    format: 'json',
+    secrets: [config.apiKey, config.alphaVantage.apiKey],
+    destination,
+  });
+  return { logger, lines };
+}
+
+export async function testApp(db: Database, env: Record<string, string> = {}): Promise<FastifyInstance & { logLines: string[] }> {
+  const config = testConfig(env);
+  const { logger, lines } = captureLogger(config);
+  const app = await buildApp({ config, db, logger });
+  await app.ready();
+  return Object.assign(app, { logLines: lines });
+}
+
+export const bar = (overrides: Record<string, unknown> = {}) => ({
+  ticker: 'AAPL', date: '2024-01-15', open: 150, high: 155, low: 149, close: 153, volume: 1_000_000, ...overrides,
+});

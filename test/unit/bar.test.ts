@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { checkPrices, latestAllowedDate, parseDate, parsePrice, parseTicker, parseVolume } from '../../src/model/bar.ts';
+
+describe('parsePrice', () => {
+  it.each([
+    ['150.00', '150'],
+    ['150.10', '150.1'],
+    [150.1, '150.1'],
+    ['0.000001', '0.000001'],
+    ['999999999.999999', '999999999.999999'],
+    ['1.5e2', '150'],
+    ['  42 ', '42'],
+    [1e-6, '0.000001'],
+  ])('accepts %j as %s', (raw, expected) => {
+    expect(parsePrice(raw)).toEqual({ ok: true, value: expected });
+  });
+
+  it.each([
+    [0, 'must be greater than 0'],
+    ['0.0', 'must be greater than 0'],
+    ['-1', 'must be greater than 0'],
+    ['1000000000', 'must be less than 1000000000'],
+    ['1e999999', 'must be less than 1000000000'],
+    ['1.0000001', 'must have at most 6 decimal places'],
+    ['1e-999999', 'must have at most 6 decimal places'],
+    ['abc', 'must be a decimal number'],
+    ['NaN', 'must be a decimal number'],
+    ['Infinity', 'must be a decimal number'],
+    ['', 'must be a decimal number'],
+    ['1,5', 'must be a decimal number'],
+    ['0x10', 'must be a decimal number'],
+    ['1'.repeat(65), 'must be a decimal number'],
+    [Number.NaN, 'must be a number or a decimal string'],
+    [Number.POSITIVE_INFINITY, 'must be a number or a decimal string'],
+    [null, 'must be a number or a decimal string'],
+    [true, 'must be a number or a decimal string'],
+  ])('rejects %j: %s', (raw, message) => {
+    expect(parsePrice(raw)).toEqual({ ok: false, message });
+  });
+});
+
+describe('parseVolume', () => {
+  it.each([
+    [0, 0], [1_000_000, 1_000_000], [2 ** 31 + 5, 2 ** 31 + 5], ['5687955', 5687955], [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  ])('accepts %j', (raw, expected) => expect(parseVolume(raw)).toEqual({ ok: true, value: expected }));
+
+  it.each([
+    [-1, 'must be 0 or more'],
+    [1.5, 'must be an integer'],
+    ['1.5', 'must be an integer'],
+    ['12a', 'must be an integer'],
+    [2 ** 53, `must be at most ${Number.MAX_SAFE_INTEGER}`],
+    [null, 'must be an integer'],
+  ])('rejects %j: %s', (raw, message) => expect(parseVolume(raw)).toEqual({ ok: false, message }));
+});
+
+describe('parseDate', () => {
+  const now = new Date('2024-06-15T12:00:00Z');
+  it.each(['2024-02-29', '2024-06-15', '2024-06-16', '1800-01-01'])('accepts %s', (d) => {
+    expect(parseDate(d, now)).toEqual({ ok: true, value: d });
+  });
+  it.each([
+    ['2024-02-30', 'must be a real calendar date'],
+    ['2023-02-29', 'must be a real calendar date'],
+    ['2024-13-01', 'must be a real calendar date'],
+    ['2024-06-17', 'must not be in the future'],
+    ['1799-12-31', 'must be 1800-01-01 or later'],
+    ['2024-6-1', 'must be a date YYYY-MM-DD'],
+    ['20240101', 'must be a date YYYY-MM-DD'],
+    [20240101, 'must be a date string YYYY-MM-DD'],
+  ])('rejects %j: %s', (d, message) => expect(parseDate(d, now)).toEqual({ ok: false, message }));
+
+  it('counts as today whatever is today somewhere on Earth (UTC+14)', () => {
+    expect(latestAllowedDate(new Date('2024-06-15T09:59:59Z'))).toBe('2024-06-15');
+    expect(latestAllowedDate(new Date('2024-06-15T10:00:00Z'))).toBe('2024-06-16');
+  });
+});
+
+describe('parseTicker', () => {
+  it.each([['aapl', 'AAPL'], ['BRK.B', 'BRK.B'], ['rds-a', 'RDS-A'], ['X', 'X'], ['A'.repeat(16), 'A'.repeat(16)]])(
+    'accepts %s as %s', (raw, expected) => expect(parseTicker(raw)).toEqual({ ok: true, value: expected }));
+  it.each(['', 'A'.repeat(17), 'AA PL', "A';DROP", 'ÄPPLE', 'A/B'])('rejects %j', (raw) => {
+    expect(parseTicker(raw).ok).toBe(false);
+  });
+});
+
+describe('checkPrices', () => {
+  const ok = { open: '150', high: '155', low: '149', close: '153' };
+  it.each([
+    ['a normal bar', ok, []],
+    ['all equal', { open: '1', high: '1', low: '1', close: '1' }, []],
+    ['open at the bounds', { ...ok, open: '149' }, []],
+    ['close at high', { ...ok, close: '155' }, []],
+    ['differences beyond a float', { open: '0.000002', high: '0.000002', low: '0.000001', close: '0.000001' }, []],
+    ['high below low', { ...ok, high: '148' }, [{ field: 'high', message: 'must not be below low (149)' }]],
+    ['open above high', { ...ok, open: '155.000001' }, [{ field: 'open', message: 'must be between low (149) and high (155)' }]],
+    ['close below low', { ...ok, close: '148.999999' }, [{ field: 'close', message: 'must be between low (149) and high (155)' }]],
+    ['both out', { ...ok, open: '160', close: '100' }, [
+      { field: 'open', message: 'must be between low (149) and high (155)' },
+      { field: 'close', message: 'must be between low (149) and high (155)' },
+    ]],
+  ])('%s', (_name, prices, expected) => expect(checkPrices(prices)).toEqual(expected));
+});

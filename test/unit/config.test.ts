@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, normaliseDatabaseUrl } from '../../src/config.ts';
+
+const load = (env: Record<string, string>, isTTY = false) => loadConfig({ env, dotenv: false, isTTY });
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    expect(load({})).toEqual({
+      databaseUrl: undefined,
+      dataDir: './data',
+      host: '127.0.0.1',
+      port: 8000,
+      apiKey: undefined,
+      logLevel: 'info',
+      logFormat: 'json',
+      defaultPageSize: 50,
+      maxPageSize: 1000,
+      databasePoolSize: 10,
+      alphaVantage: { apiKey: 'demo', baseUrl: 'https://www.alphavantage.co/query' },
+      etl: { enabled: true, intervalMinutes: 5, defaultTickers: ['AAPL', 'GOOGL', 'MSFT', 'AMZN', 'TSLA'] },
+    });
+  });
+
+  it.each([
+    [{ LOG_LEVEL: 'DEBUG' }, { logLevel: 'debug' }],
+    [{ LOG_LEVEL: 'WARNING' }, { logLevel: 'warn' }],
+    [{ LOG_LEVEL: 'Error' }, { logLevel: 'error' }],
+    [{ LOG_LEVEL: 'INFO' }, { logLevel: 'info' }],
+    [{ ETL_ENABLED: 'True' }, { etl: expect.objectContaining({ enabled: true }) }],
+    [{ ETL_ENABLED: 'false' }, { etl: expect.objectContaining({ enabled: false }) }],
+    [{ ETL_ENABLED: '0' }, { etl: expect.objectContaining({ enabled: false }) }],
+    [{ ETL_INTERVAL_MINUTES: '0.5' }, { etl: expect.objectContaining({ intervalMinutes: 0.5 }) }],
+    [{ DEFAULT_TICKERS: ' aapl, msft ,,AAPL' }, { etl: expect.objectContaining({ defaultTickers: ['AAPL', 'MSFT'] }) }],
+    [{ PORT: '9000', HOST: '0.0.0.0' }, { port: 9000, host: '0.0.0.0' }],
+    [{ DATABASE_URL: 'postgresql+asyncpg://u:p@db:5432/market' }, { databaseUrl: 'postgresql://u:p@db:5432/market' }],
+    [{ DATABASE_URL: 'postgres://u@h/db' }, { databaseUrl: 'postgres://u@h/db' }],
+    [{ DATABASE_URL: '' }, { databaseUrl: undefined }],
+    [{ API_KEY: 'a-long-secret' }, { apiKey: 'a-long-secret' }],
+    [{ LOG_FORMAT: 'PRETTY' }, { logFormat: 'pretty' }],
+    [{ DEFAULT_PAGE_SIZE: '100', MAX_PAGE_SIZE: '500' }, { defaultPageSize: 100, maxPageSize: 500 }],
+    [{ DATABASE_POOL_SIZE: '16' }, { databasePoolSize: 16 }],
+    [{ ALPHA_VANTAGE_BASE_URL: 'http://127.0.0.1:9999/query' }, { alphaVantage: expect.objectContaining({ baseUrl: 'http://127.0.0.1:9999/query' }) }],
+  ])('reads %j', (env, expected) => {
+    expect(load(env)).toMatchObject(expected);
+  });
+
+  it('logs pretty on a terminal unless LOG_FORMAT says otherwise', () => {
+    expect(load({}, true).logFormat).toBe('pretty');
+    expect(load({ LOG_FORMAT: 'json' }, true).logFormat).toBe('json');
+  });
+
+  it('lists every bad variable at once', () => {
+    let error: unknown;
+    try {
+      load({
+        PORT: 'eighty', LOG_LEVEL: 'loud', ETL_ENABLED: 'maybe', DEFAULT_PAGE_SIZE: '0',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems.some((p) => p.startsWith('PORT'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('DEFAULT_PAGE_SIZE'))).toBe(true);
+  });
+
+  it.each([
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
+    [{ ETL_ENABLED: 'maybe' }, 'ETL_ENABLED'],
+    [{ DEFAULT_PAGE_SIZE: '2000' }, 'DEFAULT_PAGE_SIZE'],
+    [{ MAX_PAGE_SIZE: '0' }, 'MAX_PAGE_SIZE'],
+    [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL'],
+    [{ DEFAULT_TICKERS: 'AAPL,NOT A TICKER' }, 'DEFAULT_TICKERS'],
+    [{ API_KEY: 'short' }, 'API_KEY'],
+    [{ ETL_INTERVAL_MINUTES: '0' }, 'ETL_INTERVAL_MINUTES'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ ALPHA_VANTAGE_BASE_URL: 'not a url' }, 'ALPHA_VANTAGE_BASE_URL'],
+  ])('rejects %j naming %s', (env, variable) => {
+    expect(() => load(env)).toThrow(ConfigError);
+    try {
+      load(env);
+    } catch (err) {
+      expect((err as ConfigError).problems.join('\n')).toContain(variable);
+    }
+  });
+});
+
+describe('normaliseDatabaseUrl', () => {
+  it.each([
+    ['postgresql+asyncpg://a:b@h:5432/d', 'postgresql://a:b@h:5432/d'],
+    ['postgres+psycopg://h/d', 'postgres://h/d'],
+    ['postgresql://h/d', 'postgresql://h/d'],
+  ])('%s → %s', (input, output) => expect(normaliseDatabaseUrl(input)).toBe(output));
+});
