@@ -18,7 +18,7 @@ CREATE TABLE market_data (
     CONSTRAINT ck_market_data_prices_positive CHECK (open > 0 AND high > 0 AND low > 0 AND close > 0),
     CONSTRAINT ck_market_data_open_in_range CHECK (low <= open AND open <= high),
     CONSTRAINT ck_market_data_close_in_range CHECK (low <= close AND close <= high),
-    CONSTRAINT ck_market_data_volume CHECK (volume >= 0)
+    CONSTRAINT ck_market_data_volume CHECK (volume >= 0 AND volume <= 9007199254740991) -- 2^53 - 1: exact as a JSON number
 );
 
 -- Listing across tickers is ordered `date DESC, ticker ASC` by default: this index returns exactly

@@ -1,5 +1,7 @@
 // The one place that reads the environment (and `.env`). Everything else receives a Config.
 // Validation collects every problem before failing, so a bad deployment is fixed in one pass.
+import fs from 'node:fs';
+import { parseEnv } from 'node:util';
 import envSchema from 'env-schema';
 import { Type, type Static } from 'typebox';
 
@@ -70,55 +72,52 @@ export interface LoadOptions {
 }
 
 export function loadConfig(options: LoadOptions = {}): Config {
+  const source = { ...(options.dotenv ?? !options.env ? readDotenv() : {}), ...definedOnly(options.env ?? process.env) };
   const problems: string[] = [];
-  let raw: RawEnv;
+  let raw: RawEnv | undefined;
   try {
-    raw = envSchema<RawEnv>({
-      schema: structuredClone(Env) as object,
-      data: [definedOnly(options.env ?? process.env)],
-      env: false,
-      dotenv: options.dotenv ?? !options.env,
-    });
+    raw = envSchema<RawEnv>({ schema: structuredClone(Env) as object, data: [{ ...source }], env: false });
   } catch (err) {
-    const errors = (err as { errors?: { instancePath: string; message?: string; params?: object }[] }).errors;
+    const errors = (err as { errors?: { instancePath: string; message?: string }[] }).errors;
     if (!errors) throw err;
     for (const e of errors) problems.push(`${e.instancePath.replace(/^\//, '')}: ${e.message ?? 'is invalid'}`);
-    throw new ConfigError(problems);
   }
+  // The checks below read the text as given, so they report even when the schema failed.
+  const text = (name: keyof RawEnv, fallback: string): string => source[name] ?? fallback;
 
-  const logLevel = LOG_LEVELS[raw.LOG_LEVEL.trim().toLowerCase()];
-  if (!logLevel) problems.push(`LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR (any case), got "${raw.LOG_LEVEL}"`);
+  const logLevelText = text('LOG_LEVEL', 'info');
+  const logLevel = LOG_LEVELS[logLevelText.trim().toLowerCase()];
+  if (!logLevel) problems.push(`LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR (any case), got "${logLevelText}"`);
 
-  const format = raw.LOG_FORMAT?.trim().toLowerCase();
-  if (format && format !== 'json' && format !== 'pretty') problems.push(`LOG_FORMAT: must be json or pretty, got "${raw.LOG_FORMAT}"`);
+  const format = source.LOG_FORMAT?.trim().toLowerCase();
+  if (format && format !== 'json' && format !== 'pretty') problems.push(`LOG_FORMAT: must be json or pretty, got "${source.LOG_FORMAT}"`);
 
-  const etlEnabled = raw.ETL_ENABLED.trim().toLowerCase();
-  if (!TRUE.has(etlEnabled) && !FALSE.has(etlEnabled)) problems.push(`ETL_ENABLED: must be true or false, got "${raw.ETL_ENABLED}"`);
+  const etlText = text('ETL_ENABLED', 'true');
+  const etlEnabled = etlText.trim().toLowerCase();
+  if (!TRUE.has(etlEnabled) && !FALSE.has(etlEnabled)) problems.push(`ETL_ENABLED: must be true or false, got "${etlText}"`);
 
-  if (raw.DEFAULT_PAGE_SIZE > raw.MAX_PAGE_SIZE) {
-    problems.push(`DEFAULT_PAGE_SIZE: must not exceed MAX_PAGE_SIZE (${raw.DEFAULT_PAGE_SIZE} > ${raw.MAX_PAGE_SIZE})`);
-  }
-
-  const tickers = raw.DEFAULT_TICKERS.split(',').map((t) => t.trim().toUpperCase()).filter(Boolean);
+  const tickers = text('DEFAULT_TICKERS', 'AAPL,GOOGL,MSFT,AMZN,TSLA').split(',').map((t) => t.trim().toUpperCase()).filter(Boolean);
   const badTickers = tickers.filter((t) => !TICKER.test(t));
   if (badTickers.length) problems.push(`DEFAULT_TICKERS: not tickers (A-Z 0-9 . -, 1-16 chars): ${badTickers.join(', ')}`);
 
   let databaseUrl: string | undefined;
-  if (raw.DATABASE_URL?.trim()) {
-    databaseUrl = normaliseDatabaseUrl(raw.DATABASE_URL.trim());
+  if (source.DATABASE_URL?.trim()) {
+    databaseUrl = normaliseDatabaseUrl(source.DATABASE_URL.trim());
     if (!/^postgres(ql)?:\/\/.+/i.test(databaseUrl) || !URL.canParse(databaseUrl)) {
       problems.push('DATABASE_URL: must be a postgresql:// URL (postgresql+asyncpg:// is accepted too)');
     }
   }
 
-  if (!URL.canParse(raw.ALPHA_VANTAGE_BASE_URL) || !/^https?:/.test(raw.ALPHA_VANTAGE_BASE_URL)) {
-    problems.push('ALPHA_VANTAGE_BASE_URL: must be an http(s) URL');
-  }
+  const baseUrl = text('ALPHA_VANTAGE_BASE_URL', 'https://www.alphavantage.co/query');
+  if (!URL.canParse(baseUrl) || !/^https?:/.test(baseUrl)) problems.push('ALPHA_VANTAGE_BASE_URL: must be an http(s) URL');
 
-  const apiKey = raw.API_KEY?.trim() || undefined;
+  const apiKey = source.API_KEY?.trim() || undefined;
   if (apiKey !== undefined && apiKey.length < 8) problems.push('API_KEY: must be at least 8 characters when set');
 
-  if (problems.length) throw new ConfigError(problems);
+  if (raw && raw.DEFAULT_PAGE_SIZE > raw.MAX_PAGE_SIZE) {
+    problems.push(`DEFAULT_PAGE_SIZE: must not exceed MAX_PAGE_SIZE (${raw.DEFAULT_PAGE_SIZE} > ${raw.MAX_PAGE_SIZE})`);
+  }
+  if (problems.length || !raw) throw new ConfigError(problems);
 
   const isTTY = options.isTTY ?? Boolean(process.stdout.isTTY);
   return {
@@ -132,12 +131,21 @@ export function loadConfig(options: LoadOptions = {}): Config {
     defaultPageSize: raw.DEFAULT_PAGE_SIZE,
     maxPageSize: raw.MAX_PAGE_SIZE,
     databasePoolSize: raw.DATABASE_POOL_SIZE,
-    alphaVantage: { apiKey: raw.ALPHA_VANTAGE_API_KEY, baseUrl: raw.ALPHA_VANTAGE_BASE_URL },
+    alphaVantage: { apiKey: raw.ALPHA_VANTAGE_API_KEY, baseUrl },
     etl: { enabled: TRUE.has(etlEnabled), intervalMinutes: raw.ETL_INTERVAL_MINUTES, defaultTickers: [...new Set(tickers)] },
   };
 }
 
+function readDotenv(): Record<string, string> {
+  try {
+    return definedOnly(parseEnv(fs.readFileSync('.env', 'utf8')) as Record<string, string>);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw err;
+  }
+}
+
 // An empty variable (`PORT=`) means "unset" in shells and .env files alike.
-function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
+function definedOnly(env: Record<string, string | undefined>): Partial<Record<keyof RawEnv, string>> & Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
 }

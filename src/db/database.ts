@@ -47,11 +47,13 @@ function parseInt8(text: string): number | string {
   return Number.isSafeInteger(n) ? n : text;
 }
 
-// Sessions run with TimeZone=UTC, so PostgreSQL prints `2024-01-15 10:00:00.123456+00`;
-// reshape it to ISO 8601 with every microsecond kept rather than round-trip through Date.
+// Sessions run with TimeZone=UTC, so PostgreSQL prints `2024-01-15 10:00:00.1234+00` (trailing
+// zeros of the fraction dropped). Reshape it to ISO 8601 with a fixed six-digit fraction, keeping
+// every microsecond and making timestamps compare correctly as strings.
 function parseTimestamptz(text: string): string {
-  if (text.endsWith('+00')) return `${text.slice(0, 10)}T${text.slice(11, -3)}Z`;
-  return new Date(text).toISOString();
+  const m = /^(\d{4,}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00$/.exec(text);
+  if (m) return `${m[1]}T${m[2]}.${(m[3] ?? '').padEnd(6, '0')}Z`;
+  return new Date(text).toISOString(); // another session time zone: still correct, to the millisecond
 }
 
 const identity = (text: string): string => text;

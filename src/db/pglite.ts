@@ -28,7 +28,7 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
   const release = dataDir ? lockDataDir(dataDir) : () => {};
   let pg: PGlite;
   try {
-    pg = new PGlite(dataDir ? path.join(dataDir, 'pglite') : undefined, { parsers });
+    pg = new PGlite({ dataDir: dataDir ? path.join(dataDir, 'pglite') : undefined, parsers });
     await pg.waitReady;
     await pg.exec(`SET TimeZone = 'UTC'`);
   } catch (err) {

@@ -93,3 +93,20 @@ describe('normaliseDatabaseUrl', () => {
     ['postgresql://h/d', 'postgresql://h/d'],
   ])('%s → %s', (input, output) => expect(normaliseDatabaseUrl(input)).toBe(output));
 });
+
+describe('row parsers shared by both drivers', async () => {
+  const { parsers, OID } = await import('../../src/db/database.ts');
+  it.each([
+    ['2024-01-15 10:00:00.123456+00', '2024-01-15T10:00:00.123456Z'],
+    ['2024-01-15 10:00:00.12+00', '2024-01-15T10:00:00.120000Z'],
+    ['2024-01-15 10:00:00+00', '2024-01-15T10:00:00.000000Z'],
+    ['2024-01-15 11:00:00.5+01', '2024-01-15T10:00:00.500Z'],
+  ])('timestamptz %s → %s', (text, iso) => expect(parsers[OID.TIMESTAMPTZ]!(text)).toBe(iso));
+  it.each([
+    ['42', 42], ['3000000000', 3000000000], ['9007199254740993', '9007199254740993'],
+  ])('int8 %s → %j', (text, value) => expect(parsers[OID.INT8]!(text)).toBe(value));
+  it('keeps numeric and date text as is', () => {
+    expect(parsers[OID.NUMERIC]!('150.100000')).toBe('150.100000');
+    expect(parsers[OID.DATE]!('2024-02-29')).toBe('2024-02-29');
+  });
+});

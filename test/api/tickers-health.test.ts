@@ -1,0 +1,104 @@
+// /api/v1/tickers, /api/v1/tickers/{ticker} and /api/v1/health.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { HEALTH_TIMEOUT_MS } from '../../src/api/health.ts';
+import { openPglite } from '../../src/db/pglite.ts';
+import { openPostgres } from '../../src/db/postgres.ts';
+import { bar, testApp } from '../helpers/app.ts';
+import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+
+describe.each(DATABASE_KINDS)('tickers and health on %s', (kind) => {
+  let t: TestDatabase;
+  let app: Awaited<ReturnType<typeof testApp>>;
+  beforeAll(async () => {
+    t = await openTestDatabase(kind);
+    app = await testApp(t.db);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await t?.drop();
+  });
+  beforeEach(async () => { await t.reset(); });
+
+  const post = async (overrides: Record<string, unknown>) => {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/market-data', payload: bar(overrides) });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json();
+  };
+
+  it('lists no tickers when empty, then the distinct tickers sorted', async () => {
+    expect((await app.inject('/api/v1/tickers')).json()).toEqual([]);
+    for (const [ticker, date] of [['MSFT', '2024-01-02'], ['AAPL', '2024-01-02'], ['MSFT', '2024-01-03'], ['BRK.B', '2024-01-02'], ['A', '2024-01-05']]) {
+      await post({ ticker, date });
+    }
+    const res = await app.inject('/api/v1/tickers');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual(['A', 'AAPL', 'BRK.B', 'MSFT']);
+  });
+
+  it('summarises one ticker, case-insensitively', async () => {
+    await post({ ticker: 'MSFT', date: '2024-01-02' });
+    await post({ ticker: 'MSFT', date: '2024-01-04', close: 154 });
+    await post({ ticker: 'MSFT', date: '2024-01-03' });
+    await post({ ticker: 'AAPL', date: '2024-01-09' });
+    const res = await app.inject('/api/v1/tickers/msft');
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ ticker: 'MSFT', first_date: '2024-01-02', last_date: '2024-01-04', rows: 3 });
+    expect(body.latest).toMatchObject({ ticker: 'MSFT', date: '2024-01-04', close: 154 });
+    expect(Object.keys(body.latest)).toHaveLength(10);
+  });
+
+  it('answers 404 for an unknown ticker and 422 for a malformed one', async () => {
+    const missing = await app.inject('/api/v1/tickers/NOPE');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ status: 404, detail: 'no data for ticker NOPE' });
+    const bad = await app.inject(`/api/v1/tickers/${'A'.repeat(17)}`);
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json().errors[0].field).toBe('ticker');
+  });
+
+  it('reports healthy with version and timestamp', async () => {
+    const res = await app.inject('/api/v1/health');
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body).toEqual({ status: 'healthy', database: 'healthy', version: expect.stringMatching(/^\d+\.\d+\.\d+/), timestamp: expect.any(String) });
+    expect(Math.abs(Date.parse(body.timestamp) - Date.now())).toBeLessThan(5000);
+  });
+
+  // PGlite runs on the main thread: a long query freezes the whole process, timers included, so
+  // "busy" cannot be observed from inside. Its real failure is a database that is gone.
+  it.runIf(kind === 'pglite')('answers 503 "unhealthy" when the embedded database has failed', async () => {
+    const db = await openPglite(undefined);
+    const broken = await testApp(db);
+    try {
+      expect((await broken.inject('/api/v1/health')).statusCode).toBe(200);
+      await db.close();
+      const res = await broken.inject('/api/v1/health');
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ status: 'unhealthy', database: 'unhealthy' });
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it.runIf(kind === 'postgres')('answers 503 "unhealthy" after 2 s when the server is too busy to answer', async () => {
+    // A real stall: the app's only connection is held by a long query.
+    const db = await openPostgres({ url: t.url!, poolSize: 1 });
+    const busyApp = await testApp(db);
+    try {
+      const stall = db.query('SELECT pg_sleep(3)');
+      const started = Date.now();
+      const res = await busyApp.inject('/api/v1/health');
+      const took = Date.now() - started;
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ status: 'unhealthy', database: 'unhealthy' });
+      expect(took).toBeGreaterThanOrEqual(HEALTH_TIMEOUT_MS - 50);
+      expect(took).toBeLessThan(HEALTH_TIMEOUT_MS + 500);
+      await stall;
+      expect((await busyApp.inject('/api/v1/health')).statusCode).toBe(200);
+    } finally {
+      await busyApp.close();
+      await db.close();
+    }
+  });
+});

@@ -1,0 +1,100 @@
+// Migrations, constraints and the maintained per-day counts, on every database kind.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { migrate, readMigrations } from '../../src/db/migrate.ts';
+import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+
+const insert = (t: TestDatabase, values: string) =>
+  t.db.query(`INSERT INTO market_data (ticker, date, open, high, low, close, volume) VALUES ${values}`);
+
+/** The maintained total must always equal a real count(*), per date and overall. */
+async function expectCountsExact(t: TestDatabase): Promise<void> {
+  const { rows } = await t.db.query<{ date: string; counted: number; kept: number }>(`
+    SELECT coalesce(a.date, k.date) AS date, coalesce(a.n, 0) AS counted, coalesce(k.rows, 0)::bigint AS kept
+    FROM (SELECT date, count(*) AS n FROM market_data GROUP BY date) a
+    FULL JOIN market_data_day_counts k ON k.date = a.date
+    WHERE coalesce(a.n, 0) <> coalesce(k.rows, 0)`);
+  expect(rows).toEqual([]);
+}
+
+describe.each(DATABASE_KINDS)('schema on %s', (kind) => {
+  let t: TestDatabase;
+  beforeAll(async () => { t = await openTestDatabase(kind); });
+  afterAll(async () => { await t?.drop(); });
+  beforeEach(async () => { await t.reset(); });
+
+  it('records every migration once, and a second run applies nothing', async () => {
+    const { rows } = await t.db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    expect(rows.map((r) => r.version)).toEqual(readMigrations().map((m) => m.version));
+    expect(await migrate(t.db)).toEqual([]);
+  });
+
+  it('refuses a migration edited after it was applied', async () => {
+    await t.db.query(`UPDATE schema_migrations SET checksum = 'x' WHERE version = 1`);
+    try {
+      await expect(migrate(t.db)).rejects.toThrow(/was edited after it was applied/);
+    } finally {
+      const real = readMigrations()[0]!.checksum;
+      await t.db.query('UPDATE schema_migrations SET checksum = $1 WHERE version = 1', [real]);
+    }
+  });
+
+  it('stores prices as exact decimals and volumes above 2^31', async () => {
+    await insert(t, `('AAPL', '2024-01-15', 150.123456, 999999999.999999, 0.000001, 150.1, 3000000000)`);
+    const { rows } = await t.db.query('SELECT open, high, low, close, volume, date FROM market_data');
+    expect(rows[0]).toEqual({ open: '150.123456', high: '999999999.999999', low: '0.000001', close: '150.100000', volume: 3000000000, date: '2024-01-15' });
+  });
+
+  it.each([
+    ['a lowercase ticker', `('aapl', '2024-01-15', 150, 155, 149, 153, 1)`, 'ck_market_data_ticker'],
+    ['a ticker with a space', `('A B', '2024-01-15', 150, 155, 149, 153, 1)`, 'ck_market_data_ticker'],
+    ['a zero price', `('AAPL', '2024-01-15', 0, 155, 0, 153, 1)`, 'ck_market_data_prices_positive'],
+    ['a negative low', `('AAPL', '2024-01-15', 150, 155, -1, 153, 1)`, 'ck_market_data_prices_positive'],
+    ['open above high', `('AAPL', '2024-01-15', 156, 155, 149, 153, 1)`, 'ck_market_data_open_in_range'],
+    ['open below low', `('AAPL', '2024-01-15', 148, 155, 149, 153, 1)`, 'ck_market_data_open_in_range'],
+    ['close above high', `('AAPL', '2024-01-15', 150, 155, 149, 156, 1)`, 'ck_market_data_close_in_range'],
+    ['a negative volume', `('AAPL', '2024-01-15', 150, 155, 149, 153, -1)`, 'ck_market_data_volume'],
+    ['a volume beyond 2^53', `('AAPL', '2024-01-15', 150, 155, 149, 153, 9007199254740992)`, 'ck_market_data_volume'],
+  ])('rejects %s in SQL', async (_name, values, constraint) => {
+    await expect(insert(t, values)).rejects.toMatchObject({ code: '23514', constraint });
+  });
+
+  it('rejects a price that does not fit NUMERIC(15,6)', async () => {
+    await expect(insert(t, `('AAPL', '2024-01-15', 150, 1000000000, 149, 153, 1)`)).rejects.toMatchObject({ code: '22003' });
+  });
+
+  it('keeps (ticker, date) unique', async () => {
+    await insert(t, `('AAPL', '2024-01-15', 150, 155, 149, 153, 1)`);
+    await expect(insert(t, `('AAPL', '2024-01-15', 150, 155, 149, 153, 2)`)).rejects.toMatchObject({ code: '23505' });
+  });
+
+  it('keeps per-day counts exact through insert, update, delete and truncate', async () => {
+    await t.db.query(`INSERT INTO market_data (ticker, date, open, high, low, close, volume)
+      SELECT 'T' || t, date '2024-01-01' + d, 10, 11, 9, 10, 100 FROM generate_series(1, 20) t, generate_series(0, 49) d`);
+    await expectCountsExact(t);
+    expect((await t.db.query('SELECT sum(rows)::bigint AS n FROM market_data_day_counts')).rows[0]).toEqual({ n: 1000 });
+
+    await t.db.query(`UPDATE market_data SET close = 10.5 WHERE ticker = 'T1'`); // no date moves
+    await expectCountsExact(t);
+    await t.db.query(`UPDATE market_data SET date = date + 100 WHERE ticker IN ('T2', 'T3')`); // dates move
+    await expectCountsExact(t);
+    await t.db.query(`DELETE FROM market_data WHERE ticker = 'T4' OR date = '2024-01-05'`);
+    await expectCountsExact(t);
+    // An upsert that inserts some rows and updates others fires both triggers in one statement.
+    await t.db.query(`INSERT INTO market_data (ticker, date, open, high, low, close, volume)
+      SELECT 'T5', date '2024-01-01' + d, 10, 12, 9, 10, 100 FROM generate_series(40, 79) d
+      ON CONFLICT (ticker, date) DO UPDATE SET high = EXCLUDED.high`);
+    await expectCountsExact(t);
+    await t.db.exec('TRUNCATE market_data');
+    await expectCountsExact(t);
+    expect((await t.db.query('SELECT count(*) AS n FROM market_data_day_counts WHERE rows <> 0')).rows[0]).toEqual({ n: 0 });
+  });
+
+  it('rolls the counts back with the rows', async () => {
+    await expect(t.db.transaction(async (tx) => {
+      await tx.query(`INSERT INTO market_data (ticker, date, open, high, low, close, volume) VALUES ('A', '2024-01-01', 1, 1, 1, 1, 1)`);
+      throw new Error('abort');
+    })).rejects.toThrow('abort');
+    await expectCountsExact(t);
+    expect((await t.db.query('SELECT coalesce(sum(rows), 0)::bigint AS n FROM market_data_day_counts')).rows[0]).toEqual({ n: 0 });
+  });
+});

@@ -1,0 +1,109 @@
+// The service as a process: `npm start` on the embedded database and on a PostgreSQL server,
+// the data directory lock, graceful shutdown, and a server outage survived without a restart.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPrivatePostgres, freePort, PRIVATE_POSTGRES_AVAILABLE, type PrivatePostgres } from '../helpers/private-postgres.ts';
+import { health, ROOT, startService } from '../helpers/service.ts';
+import { SERVER_URL } from '../helpers/databases.ts';
+
+const AV_KEY = 'AVKEY-SECRET-1234567890';
+const API_KEY = 'service-api-key-0987654321';
+const bar = { ticker: 'E2E', date: '2024-01-15', open: '150.10', high: 155, low: 149, close: 153, volume: 3_000_000_000 };
+
+describe('npm start on the embedded database', () => {
+  let dataDir: string;
+  beforeAll(() => { dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-e2e-')); });
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('serves, refuses a second process on the same DATA_DIR, stops cleanly and keeps the data', async () => {
+    const first = await startService({ DATA_DIR: dataDir, ALPHA_VANTAGE_API_KEY: AV_KEY });
+    try {
+      expect(await health(first.url)).toBe(200);
+      const created = await fetch(`${first.url}/api/v1/market-data`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bar),
+      });
+      expect(created.status).toBe(201);
+      expect(first.output()).toContain('API_KEY is not set');
+
+      // The second start is `npm start` itself, as a user would type it.
+      const second = spawnSync('npm', ['start'], {
+        cwd: ROOT, encoding: 'utf8', timeout: 60_000,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: String(await freePort()), LOG_FORMAT: 'json', ETL_ENABLED: 'false' },
+      });
+      expect(second.status).not.toBe(0);
+      expect(second.status).not.toBeNull();
+      expect(`${second.stdout}${second.stderr}`).toContain(path.resolve(dataDir));
+      expect(await health(first.url)).toBe(200);
+    } finally {
+      const started = Date.now();
+      expect(await first.stop('SIGTERM')).toBe(0);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    }
+    expect(first.output()).not.toContain(AV_KEY);
+
+    const again = await startService({ DATA_DIR: dataDir });
+    try {
+      const list = await (await fetch(`${again.url}/api/v1/market-data?ticker=e2e`)).json() as { total: number; items: object[] };
+      expect(list.total).toBe(1);
+      expect(list.items[0]).toMatchObject({ ticker: 'E2E', open: 150.1, volume: 3_000_000_000 });
+    } finally {
+      expect(await again.stop()).toBe(0);
+    }
+  });
+
+  it('exits non-zero listing every bad variable', () => {
+    const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: ROOT, encoding: 'utf8',
+      env: { PATH: process.env.PATH, PORT: 'x', LOG_LEVEL: 'chatty', DATA_DIR: dataDir },
+    });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain('PORT');
+    expect(res.stderr).toContain('LOG_LEVEL');
+  });
+});
+
+describe.runIf(SERVER_URL && PRIVATE_POSTGRES_AVAILABLE)('npm start on a PostgreSQL server', () => {
+  let pg: PrivatePostgres;
+  beforeAll(async () => { pg = await createPrivatePostgres(); });
+  afterAll(() => pg?.destroy());
+
+  it('serves 200, answers 503 within 3 s of the server stopping, and recovers without a restart', async () => {
+    // The original service's URL form, with a password that must never reach the log.
+    const url = pg.url.replace('postgresql://', 'postgresql+asyncpg://');
+    const service = await startService({ DATABASE_URL: url, ALPHA_VANTAGE_API_KEY: AV_KEY, API_KEY });
+    try {
+      expect(await health(service.url)).toBe(200);
+      const headers = { 'content-type': 'application/json', 'x-api-key': API_KEY };
+      expect((await fetch(`${service.url}/api/v1/market-data`, { method: 'POST', headers, body: JSON.stringify(bar) })).status).toBe(201);
+
+      pg.stop();
+      const stoppedAt = Date.now();
+      let status = 0;
+      while (Date.now() - stoppedAt < 3000 && (status = await health(service.url, 3000)) !== 503) { /* poll */ }
+      expect(status).toBe(503);
+      expect(Date.now() - stoppedAt).toBeLessThan(3000);
+      const read = await fetch(`${service.url}/api/v1/market-data`, { signal: AbortSignal.timeout(3000) });
+      expect(read.status).toBe(503);
+      expect(read.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(read.headers.get('retry-after')).toBe('5');
+
+      pg.start();
+      const restartedAt = Date.now();
+      while ((await health(service.url)) !== 200) {
+        expect(Date.now() - restartedAt).toBeLessThan(10_000);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const list = await (await fetch(`${service.url}/api/v1/market-data`)).json() as { total: number };
+      expect(list.total).toBe(1);
+    } finally {
+      expect(await service.stop()).toBe(0);
+    }
+    const log = service.output();
+    expect(log).not.toContain(AV_KEY);
+    expect(log).not.toContain(API_KEY);
+    expect(log).not.toContain('not-a-real-password');
+  });
+});

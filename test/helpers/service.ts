@@ -1,0 +1,64 @@
+// The service as users run it: a child process started the way `npm start` starts it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { freePort } from './private-postgres.ts';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+const START = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+
+export interface RunningService {
+  proc: ChildProcess;
+  url: string;
+  output(): string;
+  exited: Promise<number | null>;
+  /** Sends the signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function health(url: string, timeoutMs = 5000): Promise<number> {
+  try {
+    const res = await fetch(`${url}/api/v1/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return 0;
+  }
+}
+
+/** Starts the service with `env` over a clean environment and waits until it answers health 200. */
+export async function startService(env: Record<string, string>, options: { waitHealthy?: boolean } = {}): Promise<RunningService> {
+  const port = env.PORT ?? String(await freePort());
+  const [command, ...args] = START.split(' ');
+  const proc = spawn(command === 'node' ? process.execPath : command!, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_FORMAT: 'json', ETL_ENABLED: 'false', ...env, PORT: port },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => { out += d; });
+  proc.stderr!.on('data', (d) => { out += d; });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const service: RunningService = {
+    proc, url, exited,
+    output: () => out,
+    stop: async (signal = 'SIGTERM') => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+  if (options.waitHealthy !== false) {
+    const deadline = Date.now() + 30_000;
+    while ((await health(url, 1000)) !== 200) {
+      if (proc.exitCode !== null || Date.now() > deadline) {
+        await service.stop('SIGKILL');
+        throw new Error(`service did not become healthy:\n${out}`);
+      }
+      await sleep(200);
+    }
+  }
+  return service;
+}
