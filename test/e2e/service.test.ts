@@ -26,7 +26,7 @@ describe('npm start on the embedded database', () => {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bar),
       });
       expect(created.status).toBe(201);
-      expect(first.output()).toContain('API_KEY is not set');
+      expect(first.output().split('API_KEY is not set').length - 1).toBe(1);
 
       // The second start is `npm start` itself, as a user would type it.
       const second = spawnSync('npm', ['start'], {
