@@ -18,6 +18,8 @@ const Env = Type.Object({
   DATABASE_POOL_SIZE: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
   ALPHA_VANTAGE_API_KEY: Type.String({ default: 'demo', minLength: 1 }),
   ALPHA_VANTAGE_BASE_URL: Type.String({ default: 'https://www.alphavantage.co/query' }),
+  ALPHA_VANTAGE_REQUESTS_PER_MINUTE: Type.Integer({ default: 5, minimum: 1, maximum: 100000 }),
+  ALPHA_VANTAGE_REQUESTS_PER_DAY: Type.Integer({ default: 25, minimum: 0, maximum: 100000000 }),
   ETL_ENABLED: Type.String({ default: 'true' }),
   ETL_INTERVAL_MINUTES: Type.Number({ default: 5, exclusiveMinimum: 0 }),
   DEFAULT_TICKERS: Type.String({ default: 'AAPL,GOOGL,MSFT,AMZN,TSLA' }),
@@ -38,7 +40,7 @@ export interface Config {
   defaultPageSize: number;
   maxPageSize: number;
   databasePoolSize: number;
-  alphaVantage: { apiKey: string; baseUrl: string };
+  alphaVantage: { apiKey: string; baseUrl: string; requestsPerMinute: number; requestsPerDay: number };
   etl: { enabled: boolean; intervalMinutes: number; defaultTickers: string[] };
 }
 
@@ -131,7 +133,12 @@ export function loadConfig(options: LoadOptions = {}): Config {
     defaultPageSize: raw.DEFAULT_PAGE_SIZE,
     maxPageSize: raw.MAX_PAGE_SIZE,
     databasePoolSize: raw.DATABASE_POOL_SIZE,
-    alphaVantage: { apiKey: raw.ALPHA_VANTAGE_API_KEY, baseUrl },
+    alphaVantage: {
+      apiKey: raw.ALPHA_VANTAGE_API_KEY,
+      baseUrl,
+      requestsPerMinute: raw.ALPHA_VANTAGE_REQUESTS_PER_MINUTE,
+      requestsPerDay: raw.ALPHA_VANTAGE_REQUESTS_PER_DAY,
+    },
     etl: { enabled: TRUE.has(etlEnabled), intervalMinutes: raw.ETL_INTERVAL_MINUTES, defaultTickers: [...new Set(tickers)] },
   };
 }

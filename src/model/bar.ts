@@ -53,10 +53,19 @@ export function parsePrice(raw: unknown): Parsed<string> {
   return { ok: true, value: value.toFixed() };
 }
 
+/** A volume given as a number or as text (`"5687955"`, `"1200.0"`): a whole number from 0 to 2^53-1. */
 export function parseVolume(raw: unknown): Parsed<number> {
-  const n = typeof raw === 'string' && /^\d{1,16}$/.test(raw.trim()) ? Number(raw) : raw;
-  if (typeof n !== 'number' || !Number.isInteger(n)) return { ok: false, message: 'must be an integer' };
-  if (n < 0) return { ok: false, message: 'must be 0 or more' };
+  let text: string;
+  if (typeof raw === 'number') {
+    if (!Number.isFinite(raw)) return { ok: false, message: 'must be a number' };
+    text = Number.isInteger(raw) ? raw.toFixed(0) : String(raw);
+  } else if (typeof raw === 'string') text = raw.trim();
+  else return { ok: false, message: 'must be a number' };
+  const m = /^(-?)(\d{1,20})(?:\.(\d*))?$/.exec(text);
+  if (!m) return { ok: false, message: 'must be a number' };
+  if (m[3] && /[1-9]/.test(m[3])) return { ok: false, message: 'must be a whole number' };
+  const n = Number(m[2]);
+  if (m[1] && n !== 0) return { ok: false, message: 'must be 0 or more' };
   if (n > VOLUME_MAX) return { ok: false, message: `must be at most ${VOLUME_MAX}` };
   return { ok: true, value: n };
 }

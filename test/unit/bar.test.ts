@@ -41,16 +41,22 @@ describe('parsePrice', () => {
 
 describe('parseVolume', () => {
   it.each([
-    [0, 0], [1_000_000, 1_000_000], [2 ** 31 + 5, 2 ** 31 + 5], ['5687955', 5687955], [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+    [0, 0], [1_000_000, 1_000_000], [2 ** 31 + 5, 2 ** 31 + 5], ['5687955', 5687955], [' 42 ', 42], ['1200.0', 1200], ['1200.', 1200],
+    ['-0', 0], [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER], [String(Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER],
   ])('accepts %j', (raw, expected) => expect(parseVolume(raw)).toEqual({ ok: true, value: expected }));
 
   it.each([
     [-1, 'must be 0 or more'],
-    [1.5, 'must be an integer'],
-    ['1.5', 'must be an integer'],
-    ['12a', 'must be an integer'],
+    ['-5', 'must be 0 or more'],
+    [1.5, 'must be a whole number'],
+    ['1.5', 'must be a whole number'],
+    ['12a', 'must be a number'],
+    ['', 'must be a number'],
+    ['1e6', 'must be a number'],
+    [Number.NaN, 'must be a number'],
     [2 ** 53, `must be at most ${Number.MAX_SAFE_INTEGER}`],
-    [null, 'must be an integer'],
+    ['99999999999999999999', `must be at most ${Number.MAX_SAFE_INTEGER}`],
+    [null, 'must be a number'],
   ])('rejects %j: %s', (raw, message) => expect(parseVolume(raw)).toEqual({ ok: false, message }));
 });
 

@@ -16,7 +16,7 @@ describe('loadConfig', () => {
       defaultPageSize: 50,
       maxPageSize: 1000,
       databasePoolSize: 10,
-      alphaVantage: { apiKey: 'demo', baseUrl: 'https://www.alphavantage.co/query' },
+      alphaVantage: { apiKey: 'demo', baseUrl: 'https://www.alphavantage.co/query', requestsPerMinute: 5, requestsPerDay: 25 },
       etl: { enabled: true, intervalMinutes: 5, defaultTickers: ['AAPL', 'GOOGL', 'MSFT', 'AMZN', 'TSLA'] },
     });
   });
@@ -39,6 +39,7 @@ describe('loadConfig', () => {
     [{ LOG_FORMAT: 'PRETTY' }, { logFormat: 'pretty' }],
     [{ DEFAULT_PAGE_SIZE: '100', MAX_PAGE_SIZE: '500' }, { defaultPageSize: 100, maxPageSize: 500 }],
     [{ DATABASE_POOL_SIZE: '16' }, { databasePoolSize: 16 }],
+    [{ ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '75', ALPHA_VANTAGE_REQUESTS_PER_DAY: '0' }, { alphaVantage: expect.objectContaining({ requestsPerMinute: 75, requestsPerDay: 0 }) }],
     [{ ALPHA_VANTAGE_BASE_URL: 'http://127.0.0.1:9999/query' }, { alphaVantage: expect.objectContaining({ baseUrl: 'http://127.0.0.1:9999/query' }) }],
   ])('reads %j', (env, expected) => {
     expect(load(env)).toMatchObject(expected);
@@ -75,6 +76,8 @@ describe('loadConfig', () => {
     [{ API_KEY: 'short' }, 'API_KEY'],
     [{ ETL_INTERVAL_MINUTES: '0' }, 'ETL_INTERVAL_MINUTES'],
     [{ PORT: '70000' }, 'PORT'],
+    [{ ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '0' }, 'ALPHA_VANTAGE_REQUESTS_PER_MINUTE'],
+    [{ ALPHA_VANTAGE_REQUESTS_PER_DAY: '-1' }, 'ALPHA_VANTAGE_REQUESTS_PER_DAY'],
     [{ ALPHA_VANTAGE_BASE_URL: 'not a url' }, 'ALPHA_VANTAGE_BASE_URL'],
   ])('rejects %j naming %s', (env, variable) => {
     expect(() => load(env)).toThrow(ConfigError);
