@@ -15,11 +15,15 @@ import { MarketDataRecord } from './api/schemas.ts';
 import healthRoutes from './api/health.ts';
 import marketDataRoutes from './api/market-data.ts';
 import tickerRoutes from './api/tickers.ts';
+import etlRoutes, { RunDetailSchema } from './api/etl.ts';
+import { createEtl, type Etl } from './etl/index.ts';
 
 export interface AppDeps {
   config: Config;
   db: Database;
   logger: Logger;
+  /** The ETL the trigger route runs; built from config when not given. */
+  etl?: Etl;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -37,7 +41,7 @@ class RequestLog extends LogController {
   }
 }
 
-export async function buildApp({ config, db, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, etl }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     logController: new RequestLog(),
@@ -53,7 +57,9 @@ export async function buildApp({ config, db, logger }: AppDeps): Promise<Fastify
   registerJsonBodyParser(app);
   registerErrorHandlers(app);
   registerApiKeyAuth(app, config.apiKey);
+  // Shared schemas live on the root: a plugin adding its own would get Fastify's default validator.
   app.addSchema(MarketDataRecord);
+  app.addSchema(RunDetailSchema);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -63,5 +69,6 @@ export async function buildApp({ config, db, logger }: AppDeps): Promise<Fastify
   await app.register(healthRoutes, { prefix: '/api/v1', db, version: VERSION });
   await app.register(marketDataRoutes, { prefix: '/api/v1', db, config });
   await app.register(tickerRoutes, { prefix: '/api/v1', db });
+  await app.register(etlRoutes, { prefix: '/api/v1', db, config, etl: etl ?? createEtl(config, db, logger) });
   return app;
 }

@@ -15,7 +15,7 @@ const Env = Type.Object({
   LOG_FORMAT: Type.Optional(Type.String()),
   DEFAULT_PAGE_SIZE: Type.Integer({ default: 50, minimum: 1 }),
   MAX_PAGE_SIZE: Type.Integer({ default: 1000, minimum: 1, maximum: 10000 }),
-  DATABASE_POOL_SIZE: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
+  DATABASE_POOL_SIZE: Type.Integer({ default: 10, minimum: 2, maximum: 1000 }), // the ETL holds one for its run lock
   ALPHA_VANTAGE_API_KEY: Type.String({ default: 'demo', minLength: 1 }),
   ALPHA_VANTAGE_BASE_URL: Type.String({ default: 'https://www.alphavantage.co/query' }),
   ALPHA_VANTAGE_REQUESTS_PER_MINUTE: Type.Integer({ default: 5, minimum: 1, maximum: 100000 }),

@@ -1,5 +1,9 @@
-// `npm start`: the API on HOST:PORT, over the embedded database or DATABASE_URL's server.
+// `npm start`: the API on HOST:PORT, over the embedded database or DATABASE_URL's server, and
+// the ETL scheduler when ETL_ENABLED.
+import os from 'node:os';
 import { buildApp } from './app.ts';
+import { createEtl } from './etl/index.ts';
+import { Scheduler } from './etl/scheduler.ts';
 import { configOrExit, describeDatabase, fatal, loggerFromConfig, openMigratedDatabase } from './startup.ts';
 
 const config = configOrExit();
@@ -16,7 +20,8 @@ if (!config.apiKey) {
   logger.warn('API_KEY is not set: writes (POST, PUT, PATCH, DELETE) are open to anyone who can reach this port');
 }
 
-const app = await buildApp({ config, db, logger });
+const etl = createEtl(config, db, logger);
+const app = await buildApp({ config, db, logger, etl });
 try {
   await app.listen({ host: config.host, port: config.port });
 } catch (err) {
@@ -24,6 +29,11 @@ try {
   fatal(logger, err, `cannot listen on ${config.host}:${config.port}`);
 }
 logger.info({ database: describeDatabase(config), docs: `http://${config.host}:${config.port}/docs` }, 'market data service started');
+
+const scheduler = config.etl.enabled
+  ? new Scheduler({ db, runner: etl.runner, logger, intervalMinutes: config.etl.intervalMinutes, tickers: config.etl.defaultTickers, instanceId: `${os.hostname()}:${process.pid}` })
+  : undefined;
+scheduler?.start();
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -35,6 +45,7 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }, 10_000).unref();
   try {
+    await scheduler?.stop(); // abandons the current ticker cleanly; the rest of the run is skipped
     await app.close(); // stops accepting, lets in-flight requests finish
     await db!.close();
     clearTimeout(force);

@@ -187,3 +187,43 @@ export async function getTickerSummary(db: Queryable, ticker: string): Promise<T
   const { first_date, last_date, row_count, ...latest } = row;
   return { ticker, first_date, last_date, rows: row_count, latest };
 }
+
+export interface UpsertCounts { inserted: number; updated: number; unchanged: number }
+
+// One statement per batch: unnest turns seven arrays into rows (7 bind parameters whatever the
+// batch size), a row whose values did not change is left alone by the IS DISTINCT FROM guard, and
+// `xmax = 0` tells a fresh insert from an update in RETURNING.
+const UPSERT = `WITH upserted AS (
+  INSERT INTO market_data AS m (ticker, date, open, high, low, close, volume)
+  SELECT * FROM unnest($1::varchar[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::bigint[])
+  ON CONFLICT (ticker, date) DO UPDATE SET
+    open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
+    volume = EXCLUDED.volume, updated_at = now()
+  WHERE (m.open, m.high, m.low, m.close, m.volume)
+    IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume)
+  RETURNING xmax = 0 AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM upserted`;
+
+/**
+ * Inserts or updates one batch of bars with a single statement. The batch must not hold the same
+ * (ticker, date) twice (ON CONFLICT cannot touch a row twice in one statement).
+ */
+export async function upsertBars(db: Queryable, bars: readonly Bar[]): Promise<UpsertCounts> {
+  if (bars.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+  const columns: [string[], string[], string[], string[], string[], string[], number[]] = [[], [], [], [], [], [], []];
+  for (const b of bars) {
+    columns[0].push(b.ticker); columns[1].push(b.date); columns[2].push(b.open); columns[3].push(b.high);
+    columns[4].push(b.low); columns[5].push(b.close); columns[6].push(b.volume);
+  }
+  const { rows } = await db.query<{ inserted: number; updated: number }>(UPSERT, columns, { name: 'market_data_upsert' });
+  const { inserted, updated } = rows[0]!;
+  return { inserted, updated, unchanged: bars.length - inserted - updated };
+}
+
+/** The newest stored date of a ticker, if any. */
+export async function newestDate(db: Queryable, ticker: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ date: string }>(
+    'SELECT date FROM market_data WHERE ticker = $1 ORDER BY date DESC LIMIT 1', [ticker], { name: 'market_data_newest' });
+  return rows[0]?.date;
+}

@@ -29,6 +29,7 @@ describe('API documentation and access', () => {
       expect(spec.openapi).toBe('3.1.0');
       await expect(SwaggerParser.validate(structuredClone(spec))).resolves.toBeTruthy();
       expect(Object.keys(spec.paths).sort()).toEqual([
+        '/api/v1/etl/run', '/api/v1/etl/runs', '/api/v1/etl/runs/{run_id}', '/api/v1/etl/status',
         '/api/v1/health', '/api/v1/market-data', '/api/v1/market-data/{id}', '/api/v1/tickers', '/api/v1/tickers/{ticker}',
       ]);
       expect(Object.keys(spec.paths['/api/v1/market-data/{id}']).sort()).toEqual(['delete', 'get', 'patch', 'put']);
@@ -43,6 +44,7 @@ describe('API documentation and access', () => {
       const spec = (await locked.inject('/openapi.json')).json();
       expect(spec.paths['/api/v1/market-data'].post.security).toEqual([{ apiKey: [] }, { bearer: [] }]);
       expect(spec.paths['/api/v1/market-data/{id}'].delete.security).toBeDefined();
+      expect(spec.paths['/api/v1/etl/run'].post.security).toBeDefined();
       expect(spec.paths['/api/v1/market-data'].get.security).toBeUndefined();
       await expect(SwaggerParser.validate(spec)).resolves.toBeTruthy();
     });

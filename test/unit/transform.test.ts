@@ -38,7 +38,7 @@ describe('transform', () => {
   ])('rejects %s with its reason, and keeps the good rows', (_name, over, reason) => {
     const out = transform('T', [row({ date: '2024-01-01' }), row({ date: '2024-01-02', ...over }), row({ date: '2024-01-03' })], { now });
     expect(out.rejected).toBe(1);
-    expect(out.rejections).toEqual([{ date: over.date ?? '2024-01-02', reason }]);
+    expect(out.rejections).toEqual([{ date: (over as Partial<RawRow>).date ?? '2024-01-02', reason }]);
     expect(out.bars.map((b) => b.date)).toEqual(['2024-01-01', '2024-01-03']);
   });
 

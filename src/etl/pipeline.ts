@@ -1,0 +1,178 @@
+// One ETL run: tickers one at a time through the shared limiter; extract → transform → load; a
+// result row per ticker as soon as it is done. One ticker's failure never stops the others, except
+// Alpha Vantage's daily cap (or our own daily budget) and an invalid key, which stop the run.
+import type { Database } from '../db/database.ts';
+import {
+  abortStaleRuns, createRun, finishRun, getRun, lastFetchedAt, recordTickerResult,
+  type RunDetail, type TickerResult, type Trigger,
+} from '../db/etl-runs.ts';
+import { newestDate } from '../db/market-data.ts';
+import type { Logger } from '../logger.ts';
+import type { FailureKind } from './classify.ts';
+import type { AlphaVantage } from './extract.ts';
+import { chooseOutputSize, isUpToDate } from './freshness.ts';
+import { loadBars } from './load.ts';
+import { transform } from './transform.ts';
+
+export const FREE_KEY_HELP = 'get a free key in 20 seconds at https://www.alphavantage.co/support/#api-key and set ALPHA_VANTAGE_API_KEY';
+
+const LABEL: Record<FailureKind | 'budget_exhausted', string> = {
+  empty: 'no data', missing_series: 'unexpected response', invalid_symbol: 'invalid symbol',
+  invalid_key: 'invalid API key', demo_key: 'demo key refused', premium: 'premium endpoint',
+  burst_limit: 'burst limit', daily_limit: 'daily limit', minute_limit: 'per-minute limit',
+  http_error: 'HTTP error', malformed: 'malformed response', timeout: 'timeout', network: 'network error',
+  budget_exhausted: 'daily budget',
+};
+
+export class RunInProgressError extends Error {
+  constructor() {
+    super('an ETL run is already in progress');
+    this.name = 'RunInProgressError';
+  }
+}
+
+export interface RunRequest {
+  tickers: string[];
+  trigger: Trigger;
+  /** Fetch full history even when the ticker looks up to date. */
+  force?: boolean;
+  /** false: full history for every ticker. */
+  incremental?: boolean;
+  /** Aborting stops the run cleanly: the current ticker is abandoned, the rest skipped. */
+  signal?: AbortSignal;
+  onTicker?: (result: TickerResult) => void;
+}
+
+export interface EtlDeps {
+  db: Database;
+  logger: Logger;
+  alphaVantage: AlphaVantage;
+  redact: (text: string) => string;
+  now?: () => Date;
+}
+
+/** Arbitrary but fixed: one ETL run at a time across every process on the database. */
+const RUN_LOCK = 727_000_002;
+
+interface RunState { stop?: string; error?: string }
+type Result = Omit<TickerResult, 'finished_at'>;
+
+export class EtlRunner {
+  private current: Promise<RunDetail> | undefined;
+  private demoKeyExplained = false;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: EtlDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  get running(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** Runs to the end and returns the run with its details; RunInProgressError if one is going. */
+  run(request: RunRequest): Promise<RunDetail> {
+    if (this.current) return Promise.reject(new RunInProgressError());
+    const run = this.deps.db.withSession(async (session) => {
+      const { rows } = await session.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [RUN_LOCK]);
+      if (!rows[0]!.locked) throw new RunInProgressError(); // another process is running one
+      try {
+        return await this.execute(request);
+      } finally {
+        await session.query('SELECT pg_advisory_unlock($1)', [RUN_LOCK]);
+      }
+    });
+    this.current = run;
+    return run.finally(() => { this.current = undefined; });
+  }
+
+  private async execute(request: RunRequest): Promise<RunDetail> {
+    const { db } = this.deps;
+    const tickers = [...new Set(request.tickers.map((t) => t.trim().toUpperCase()))];
+    const stale = await abortStaleRuns(db); // we hold the run lock: any "running" run is dead
+    const runId = await createRun(db, { trigger: request.trigger, tickers, force: !!request.force, incremental: request.incremental !== false });
+    const log = this.deps.logger.child({ run_id: runId });
+    log.info({ trigger: request.trigger, tickers, force: !!request.force, incremental: request.incremental !== false, stale_runs_closed: stale }, 'etl run started');
+    const state: RunState = {};
+    try {
+      for (const [position, ticker] of tickers.entries()) {
+        const tickerLog = log.child({ ticker });
+        const result = await this.processTicker(ticker, request, state, tickerLog);
+        await recordTickerResult(db, runId, position, result);
+        tickerLog.info({
+          status: result.status, output_size: result.output_size, requests: result.requests, extracted: result.extracted,
+          inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, rejected: result.rejected, reason: result.reason,
+        }, `ticker ${result.status}`);
+        request.onTicker?.({ ...result, finished_at: new Date().toISOString() });
+      }
+      const status = request.signal?.aborted ? 'aborted' : state.error ? 'failed' : 'completed';
+      await finishRun(db, runId, status, state.error ?? (status === 'aborted' ? 'stopped: the service is shutting down' : undefined));
+    } catch (err) {
+      // The database itself failed mid-run; record it if it can still be recorded.
+      const message = this.deps.redact((err as Error).message);
+      log.error({ err: message }, 'etl run failed');
+      await finishRun(db, runId, 'failed', `database error: ${message}`).catch(() => {});
+      throw err;
+    }
+    const run = (await getRun(db, runId))!;
+    log.info({ status: run.status, successful: run.successful, failed: run.failed, skipped: run.skipped, total_loaded: run.total_loaded }, 'etl run finished');
+    return run;
+  }
+
+  private async processTicker(ticker: string, request: RunRequest, state: RunState, log: Logger): Promise<Result> {
+    const { db, alphaVantage } = this.deps;
+    const result: Result = {
+      ticker, status: 'skipped', output_size: null, requests: 0, extracted: 0, transformed: 0, inserted: 0, updated: 0,
+      unchanged: 0, rejected: 0, rejections: [], reason: null, fetched_at: null, started_at: new Date().toISOString(),
+    };
+    if (state.stop) return { ...result, reason: state.stop };
+    if (request.signal?.aborted) return { ...result, reason: 'skipped: the service is stopping' };
+    try {
+      const now = this.now();
+      const newest = await newestDate(db, ticker);
+      if (!request.force && isUpToDate(newest, await lastFetchedAt(db, ticker), now)) {
+        return { ...result, status: 'no_new_data', reason: `up to date: the newest bar (${newest}) is the latest there can be before the next close` };
+      }
+      result.output_size = chooseOutputSize(newest, now, !!request.force || request.incremental === false);
+      const { outcome, requests } = await alphaVantage.fetchDaily(ticker, result.output_size, request.signal);
+      result.requests = requests;
+      if (outcome.kind === 'data') {
+        result.fetched_at = new Date().toISOString();
+        const transformed = transform(ticker, outcome.rows, { now, duplicates: outcome.duplicates });
+        const counts = await loadBars(db, transformed.bars, { onBatch: (done) => log.debug({ done, of: transformed.bars.length }, 'batch loaded') });
+        const changed = counts.inserted + counts.updated;
+        return {
+          ...result, ...counts, status: changed > 0 ? 'success' : 'no_new_data',
+          extracted: outcome.rows.length, transformed: transformed.bars.length,
+          rejected: transformed.rejected, rejections: transformed.rejections,
+          reason: transformed.rejected ? `${transformed.rejected} row(s) rejected` : changed ? null : 'no new or changed rows',
+        };
+      }
+      const reason = `${LABEL[outcome.kind]}: ${outcome.message}`;
+      switch (outcome.kind) {
+        case 'budget_exhausted':
+          state.stop = `skipped: ${reason}`;
+          return { ...result, reason: state.stop };
+        case 'daily_limit':
+          state.stop = `skipped: Alpha Vantage's daily limit is reached (${outcome.message})`;
+          break;
+        case 'invalid_key':
+          state.stop = 'skipped: the run stopped because Alpha Vantage rejected the API key';
+          state.error = `Alpha Vantage rejected ALPHA_VANTAGE_API_KEY as invalid or missing: ${FREE_KEY_HELP}`;
+          log.error(state.error);
+          break;
+        case 'demo_key':
+          if (!this.demoKeyExplained) {
+            this.demoKeyExplained = true;
+            log.warn(`the "demo" key only serves Alpha Vantage's documented examples (such as IBM): ${FREE_KEY_HELP}`);
+          }
+          return { ...result, status: 'failed', reason: `${reason} — ${FREE_KEY_HELP}` };
+      }
+      return { ...result, status: 'failed', reason };
+    } catch (err) {
+      if (request.signal?.aborted) return { ...result, reason: 'abandoned: the service is stopping' };
+      log.warn({ err: this.deps.redact((err as Error).message) }, 'ticker failed');
+      return { ...result, status: 'failed', reason: `error: ${this.deps.redact((err as Error).message)}` };
+    }
+  }
+}

@@ -1,0 +1,94 @@
+// The one gate in front of Alpha Vantage. Three limits, all enforced before a request leaves:
+//  - never two requests within 1 s (Alpha Vantage enforces about 1/s since late 2025);
+//  - at most `perMinute` in any 60 s window;
+//  - at most `perDay` per New York day, counted in the database so that a restart does not reset
+//    it and every process on the same database shares one budget.
+import type { Queryable } from '../db/database.ts';
+import { newYork } from './freshness.ts';
+
+export const MIN_SPACING_MS = 1000;
+const WINDOW_MS = 60_000;
+
+export class BudgetExhaustedError extends Error {
+  constructor(readonly perDay: number) {
+    super(`the daily Alpha Vantage request budget (ALPHA_VANTAGE_REQUESTS_PER_DAY=${perDay}) is used up for today`);
+    this.name = 'BudgetExhaustedError';
+  }
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) => new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    const onAbort = () => { clearTimeout(timer); reject(signal!.reason); };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  }),
+};
+
+export interface RateLimiterOptions {
+  db: Queryable;
+  perMinute: number;
+  perDay: number;
+  clock?: Clock;
+}
+
+export class RateLimiter {
+  private readonly clock: Clock;
+  /** Times of the requests granted in the last minute, oldest first. */
+  private granted: number[] = [];
+  /** Callers are served one at a time, in order. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: RateLimiterOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** How long from `now` until the next request may leave (0 if it may leave now). */
+  waitFor(now: number): number {
+    while (this.granted.length && this.granted[0]! <= now - WINDOW_MS) this.granted.shift();
+    const last = this.granted.at(-1);
+    let wait = last === undefined ? 0 : last + MIN_SPACING_MS - now;
+    if (this.granted.length >= this.options.perMinute) {
+      wait = Math.max(wait, this.granted[this.granted.length - this.options.perMinute]! + WINDOW_MS - now);
+    }
+    return Math.max(0, wait);
+  }
+
+  /**
+   * Resolves when one request may be sent, having counted it against today's budget; rejects with
+   * BudgetExhaustedError when the budget is used up, or with the signal's reason when aborted.
+   */
+  acquire(signal?: AbortSignal): Promise<void> {
+    const turn = this.queue.then(() => this.take(signal));
+    this.queue = turn.catch(() => {});
+    return turn;
+  }
+
+  private async take(signal?: AbortSignal): Promise<void> {
+    for (let wait = this.waitFor(this.clock.now()); wait > 0; wait = this.waitFor(this.clock.now())) {
+      await this.clock.sleep(wait, signal);
+    }
+    signal?.throwIfAborted();
+    const day = newYork(new Date(this.clock.now())).date;
+    const { rows } = await this.options.db.query(
+      `INSERT INTO alpha_vantage_usage AS u (day, requests) SELECT $1::date, 1 WHERE $2::int > 0
+       ON CONFLICT (day) DO UPDATE SET requests = u.requests + 1 WHERE u.requests < $2::int
+       RETURNING requests`,
+      [day, this.options.perDay], { name: 'av_usage_take' });
+    if (rows.length === 0) throw new BudgetExhaustedError(this.options.perDay);
+    this.granted.push(this.clock.now());
+  }
+
+  /** Requests left in today's budget. */
+  async remainingToday(): Promise<number> {
+    const day = newYork(new Date(this.clock.now())).date;
+    const { rows } = await this.options.db.query<{ requests: number }>('SELECT requests FROM alpha_vantage_usage WHERE day = $1', [day]);
+    return Math.max(0, this.options.perDay - (rows[0]?.requests ?? 0));
+  }
+}
