@@ -20,9 +20,15 @@ const Env = Type.Object({
   ALPHA_VANTAGE_BASE_URL: Type.String({ default: 'https://www.alphavantage.co/query' }),
   ALPHA_VANTAGE_REQUESTS_PER_MINUTE: Type.Integer({ default: 5, minimum: 1, maximum: 100000 }),
   ALPHA_VANTAGE_REQUESTS_PER_DAY: Type.Integer({ default: 25, minimum: 0, maximum: 100000000 }),
+  ALPHA_VANTAGE_MIN_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 0, maximum: 3600000 }),
   ETL_ENABLED: Type.String({ default: 'true' }),
   ETL_INTERVAL_MINUTES: Type.Number({ default: 5, exclusiveMinimum: 0 }),
   DEFAULT_TICKERS: Type.String({ default: 'AAPL,GOOGL,MSFT,AMZN,TSLA' }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 0, maximum: 3_600_000 }),
+  DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 0, maximum: 3_600_000 }),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 0, minimum: 0, maximum: 1_000_000 }),
+  CORS_ORIGINS: Type.Optional(Type.String()),
+  TRUST_PROXY: Type.String({ default: 'false' }),
 });
 type RawEnv = Static<typeof Env>;
 
@@ -40,8 +46,20 @@ export interface Config {
   defaultPageSize: number;
   maxPageSize: number;
   databasePoolSize: number;
-  alphaVantage: { apiKey: string; baseUrl: string; requestsPerMinute: number; requestsPerDay: number };
+  alphaVantage: { apiKey: string; baseUrl: string; requestsPerMinute: number; requestsPerDay: number; minIntervalMs: number };
   etl: { enabled: boolean; intervalMinutes: number; defaultTickers: string[] };
+  /** Server statement_timeout in ms (0: none); PGlite has no equivalent. */
+  databaseStatementTimeoutMs: number;
+  http: {
+    /** Time to receive a request and to answer it, in ms (0: none); POST /etl/run is exempt from the latter. */
+    requestTimeoutMs: number;
+    /** Requests per client IP per minute on /api (0: no limit). */
+    rateLimitPerMinute: number;
+    /** Origins allowed by CORS; empty: CORS off (no Access-Control-* headers). `*` allows any. */
+    corsOrigins: string[];
+    /** Fastify's trustProxy: false, true, or the proxies' addresses/CIDRs. */
+    trustProxy: boolean | string[];
+  };
 }
 
 export class ConfigError extends Error {
@@ -116,6 +134,17 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const apiKey = source.API_KEY?.trim() || undefined;
   if (apiKey !== undefined && apiKey.length < 8) problems.push('API_KEY: must be at least 8 characters when set');
 
+  const corsOrigins = (source.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  const badOrigins = corsOrigins.filter((o) => o !== '*' && !isOrigin(o));
+  if (badOrigins.length) problems.push(`CORS_ORIGINS: not origins (scheme://host[:port], or *): ${badOrigins.join(', ')}`);
+
+  const trustText = text('TRUST_PROXY', 'false').trim();
+  const trustProxy = TRUE.has(trustText.toLowerCase()) ? true : FALSE.has(trustText.toLowerCase()) ? false
+    : trustText.split(',').map((a) => a.trim()).filter(Boolean);
+  if (Array.isArray(trustProxy) && trustProxy.some((a) => !/^[0-9a-f.:]+(\/\d{1,3})?$/i.test(a))) {
+    problems.push(`TRUST_PROXY: must be true, false or proxy addresses/CIDRs, got "${trustText}"`);
+  }
+
   if (raw && raw.DEFAULT_PAGE_SIZE > raw.MAX_PAGE_SIZE) {
     problems.push(`DEFAULT_PAGE_SIZE: must not exceed MAX_PAGE_SIZE (${raw.DEFAULT_PAGE_SIZE} > ${raw.MAX_PAGE_SIZE})`);
   }
@@ -138,9 +167,24 @@ export function loadConfig(options: LoadOptions = {}): Config {
       baseUrl,
       requestsPerMinute: raw.ALPHA_VANTAGE_REQUESTS_PER_MINUTE,
       requestsPerDay: raw.ALPHA_VANTAGE_REQUESTS_PER_DAY,
+      minIntervalMs: raw.ALPHA_VANTAGE_MIN_INTERVAL_MS,
     },
     etl: { enabled: TRUE.has(etlEnabled), intervalMinutes: raw.ETL_INTERVAL_MINUTES, defaultTickers: [...new Set(tickers)] },
+    databaseStatementTimeoutMs: raw.DATABASE_STATEMENT_TIMEOUT_MS,
+    http: {
+      requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,
+      rateLimitPerMinute: raw.RATE_LIMIT_PER_MINUTE,
+      corsOrigins: [...new Set(corsOrigins)],
+      trustProxy,
+    },
   };
+}
+
+/** `https://example.com` or `http://localhost:5173`: a scheme, a host, maybe a port, nothing else. */
+function isOrigin(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  return /^https?:$/.test(url.protocol) && url.origin === text.replace(/\/$/, '');
 }
 
 function readDotenv(): Record<string, string> {

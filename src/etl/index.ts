@@ -21,7 +21,8 @@ export interface EtlOverrides {
 
 export function createEtl(config: Config, db: Database, logger: Logger, overrides: EtlOverrides = {}): Etl {
   const redact = makeRedactor([config.alphaVantage.apiKey, config.apiKey]);
-  const limiter = new RateLimiter({ db, perMinute: config.alphaVantage.requestsPerMinute, perDay: config.alphaVantage.requestsPerDay });
+  const { requestsPerMinute: perMinute, requestsPerDay: perDay, minIntervalMs: minSpacingMs } = config.alphaVantage;
+  const limiter = new RateLimiter({ db, perMinute, perDay, minSpacingMs });
   const alphaVantage = new AlphaVantage({
     baseUrl: config.alphaVantage.baseUrl, apiKey: config.alphaVantage.apiKey, redact,
     retry: overrides.retry, timeoutMs: overrides.timeoutMs,

@@ -137,7 +137,7 @@ export class EtlRunner {
       const { outcome, requests } = await alphaVantage.fetchDaily(ticker, result.output_size, request.signal);
       result.requests = requests;
       if (outcome.kind === 'data') {
-        result.fetched_at = new Date().toISOString();
+        result.fetched_at = this.now().toISOString();
         const transformed = transform(ticker, outcome.rows, { now, duplicates: outcome.duplicates });
         const counts = await loadBars(db, transformed.bars, { onBatch: (done) => log.debug({ done, of: transformed.bars.length }, 'batch loaded') });
         const changed = counts.inserted + counts.updated;
