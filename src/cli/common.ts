@@ -1,0 +1,22 @@
+// Pieces shared by the CLI commands.
+import { pino } from 'pino';
+import pretty from 'pino-pretty';
+import type { Config } from '../config.ts';
+import { loggerFromConfig, type Logger } from '../logger.ts';
+
+/**
+ * The commands print their own lines on stdout; the log goes to stderr, at `warn` unless
+ * LOG_LEVEL asks for more, so the two do not interleave into noise.
+ */
+export function cliLogger(config: Config): Logger {
+  const level = process.env.LOG_LEVEL ? config.logLevel : 'warn';
+  const stderr = config.logFormat === 'json'
+    ? pino.destination({ dest: 2, sync: true })
+    : pretty({ destination: 2, colorize: Boolean(process.stderr.isTTY), translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+  return loggerFromConfig({ ...config, logLevel: level }, stderr);
+}
+
+export function usageError(message: string, usage: string): never {
+  console.error(`${message}\n\n${usage}`);
+  process.exit(2);
+}
