@@ -56,7 +56,7 @@ export class AlphaVantage {
       if (signal?.aborted) throw signal.reason;
       if (timeout.aborted) return { kind: 'timeout', message: `no answer within ${this.timeoutMs / 1000} s` };
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      return this.redacted({ kind: 'network', message: cause?.code ?? cause?.message ?? (err as Error).message });
+      return this.redacted({ kind: 'network', message: cause?.message || cause?.code || (err as Error).message });
     }
   }
 

@@ -1,0 +1,103 @@
+// The service killed with SIGKILL in the middle of loading a ticker: after a restart no partial
+// ticker, no duplicate, migrations and locks clean, and the next run completes.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.ts';
+import { readMigrations } from '../../src/db/migrate.ts';
+import { openPglite } from '../../src/db/pglite.ts';
+import { openPostgres } from '../../src/db/postgres.ts';
+import { createServerDatabase, DATABASE_KINDS } from '../helpers/databases.ts';
+import { startFakeAlphaVantage, type FakeAlphaVantage } from '../helpers/fake-alpha-vantage.ts';
+import { startService } from '../helpers/service.ts';
+
+const KEY = 'AVKEY-crash-test-777777';
+const ROWS = 20_000; // per ticker: several batches on either database
+const TICKERS = ['BIGA', 'BIGB', 'BIGC'];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each(DATABASE_KINDS)('SIGKILL during an ETL load on %s', (kind) => {
+  let fake: FakeAlphaVantage;
+  let dir: string;
+  let env: Record<string, string>;
+  let open: () => Promise<Database>;
+  let dropServer = async () => {};
+
+  beforeAll(async () => {
+    fake = await startFakeAlphaVantage({ key: KEY, symbols: Object.fromEntries(TICKERS.map((s) => [s, { synthetic: ROWS }])) });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-crash-'));
+    env = {
+      ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0',
+      DEFAULT_TICKERS: TICKERS.join(','), LOG_LEVEL: 'debug',
+    };
+    if (kind === 'pglite') {
+      env.DATA_DIR = dir;
+      open = () => openPglite(dir);
+    } else {
+      const created = await createServerDatabase();
+      env.DATABASE_URL = created.url;
+      dropServer = created.drop;
+      open = () => openPostgres({ url: created.url, poolSize: 2 });
+    }
+  });
+  afterAll(async () => {
+    await fake?.close();
+    await dropServer();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('leaves no partial ticker, and the next run completes', async () => {
+    // The scheduler starts a run at once; kill the process as soon as the second ticker's first
+    // batch is written (inside its transaction, with more batches to go).
+    const first = await startService({ ...env, ETL_ENABLED: 'true', ETL_INTERVAL_MINUTES: '60' }, { waitHealthy: false });
+    const midTicker = /"ticker":"BIGB".*"msg":"batch loaded"/;
+    const deadline = Date.now() + 60_000;
+    while (!midTicker.test(first.output()) && first.proc.exitCode === null && Date.now() < deadline) await sleep(5);
+    expect(first.output()).toMatch(midTicker);
+    await first.stop('SIGKILL');
+    expect(first.output()).not.toMatch(/"ticker":"BIGB".*"msg":"ticker success"/);
+
+    const db = await open();
+    try {
+      const counts = await db.query<{ ticker: string; n: number }>('SELECT ticker, count(*) AS n FROM market_data GROUP BY ticker ORDER BY ticker');
+      expect(counts.rows).toEqual([{ ticker: 'BIGA', n: ROWS }]); // BIGB: nothing, not a part
+      const runs = await db.query<{ status: string }>('SELECT status FROM etl_runs');
+      expect(runs.rows).toEqual([{ status: 'running' }]); // as the kill left it
+    } finally {
+      await db.close();
+    }
+
+    // Restarted (on PGlite the dead owner's directory lock is taken over), a run completes.
+    const second = await startService({ ...env, ETL_ENABLED: 'false' });
+    try {
+      const res = await fetch(`${second.url}/api/v1/etl/run`, { method: 'POST' });
+      expect(res.status).toBe(200);
+      const run = await res.json() as { status: string; successful: number; details: { ticker: string; status: string; inserted: number; unchanged: number }[] };
+      expect(run.status).toBe('completed');
+      expect(run.details.map((d) => [d.ticker, d.status])).toEqual([['BIGA', 'no_new_data'], ['BIGB', 'success'], ['BIGC', 'success']]);
+      expect(run.details[1]).toMatchObject({ inserted: ROWS });
+      const history = await (await fetch(`${second.url}/api/v1/etl/runs`)).json() as { items: { status: string; error: string | null }[] };
+      expect(history.items.map((r) => r.status)).toEqual(['completed', 'aborted']);
+      expect(history.items[1]!.error).toMatch(/interrupted/);
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
+
+    const after = await open();
+    try {
+      const { rows } = await after.query<{ n: number; distinct_n: number; tickers: number }>(
+        'SELECT count(*) AS n, count(DISTINCT (ticker, date)) AS distinct_n, count(DISTINCT ticker) AS tickers FROM market_data');
+      expect(rows[0]).toEqual({ n: ROWS * 3, distinct_n: ROWS * 3, tickers: 3 });
+      const total = await after.query<{ total: number }>('SELECT sum(rows)::bigint AS total FROM market_data_day_counts');
+      expect(total.rows[0]!.total).toBe(ROWS * 3); // the maintained counts agree
+      const migrations = await after.query<{ n: number }>('SELECT count(*) AS n FROM schema_migrations');
+      expect(migrations.rows[0]!.n).toBe(readMigrations().length);
+      const locks = await after.query<{ n: number }>(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'`);
+      expect(locks.rows[0]!.n).toBe(0);
+    } finally {
+      await after.close();
+    }
+    if (kind === 'pglite') expect(fs.existsSync(path.join(dir, 'service.lock'))).toBe(false);
+  });
+});
