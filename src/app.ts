@@ -16,6 +16,9 @@ import healthRoutes from './api/health.ts';
 import marketDataRoutes from './api/market-data.ts';
 import tickerRoutes from './api/tickers.ts';
 import etlRoutes, { RunDetailSchema } from './api/etl.ts';
+import exportRoutes from './api/export.ts';
+import tickerSummaryRoutes from './api/ticker-summaries.ts';
+import dashboard from './api/dashboard.ts';
 import { createEtl, type Etl } from './etl/index.ts';
 
 export interface AppDeps {
@@ -24,6 +27,8 @@ export interface AppDeps {
   logger: Logger;
   /** The ETL the trigger route runs; built from config when not given. */
   etl?: Etl;
+  /** The built dashboard (default web/dist). */
+  webDir?: string;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -41,7 +46,7 @@ class RequestLog extends LogController {
   }
 }
 
-export async function buildApp({ config, db, logger, etl }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, etl, webDir }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     logController: new RequestLog(),
@@ -70,5 +75,8 @@ export async function buildApp({ config, db, logger, etl }: AppDeps): Promise<Fa
   await app.register(marketDataRoutes, { prefix: '/api/v1', db, config });
   await app.register(tickerRoutes, { prefix: '/api/v1', db });
   await app.register(etlRoutes, { prefix: '/api/v1', db, config, etl: etl ?? createEtl(config, db, logger) });
+  await app.register(exportRoutes, { prefix: '/api/v1', db });
+  await app.register(tickerSummaryRoutes, { prefix: '/api/v1', db });
+  await app.register(dashboard, { dir: webDir });
   return app;
 }

@@ -1,0 +1,86 @@
+// GET /api/v1/market-data/export: the rows a listing would return, all of them, as a CSV download.
+// The body is streamed: one keyset batch is read, written, and only then is the next one read,
+// so an export of millions of rows holds one batch in memory and a slow or vanished client stops
+// the reading (the stream is destroyed, and with it the batch generator).
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Database } from '../db/index.ts';
+import { exportBatches, type ExportRow } from '../db/market-data-export.ts';
+import type { ListFilter } from '../db/market-data.ts';
+import { invalid, problemResponses } from './errors.ts';
+import { StringEnum, TICKER_MESSAGE } from './schemas.ts';
+
+export const CSV_HEADER = 'date,ticker,open,high,low,close,volume';
+
+/** Rows per query: PGlite runs on the main thread, so it gets smaller batches (STACK.md, pitfall 2). */
+export const EXPORT_BATCH_SIZE = { postgres: 5000, pglite: 1000 } as const;
+
+// The listing's filters (see market-data.ts), without its paging.
+const TICKER_LIST = '^\\s*[A-Za-z0-9.-]{1,16}\\s*(,\\s*[A-Za-z0-9.-]{1,16}\\s*)*$';
+const ExportQuery = Type.Object({
+  ticker: Type.Optional(Type.Array(
+    Type.String({ pattern: TICKER_LIST, maxLength: 1000, 'x-message': `must be tickers (${TICKER_MESSAGE}), comma-separated` }),
+    { maxItems: 100, description: 'Ticker(s), case-insensitive: repeat the parameter or separate with commas' },
+  )),
+  start_date: Type.Optional(Type.String({ format: 'date', description: 'First date, inclusive' })),
+  end_date: Type.Optional(Type.String({ format: 'date', description: 'Last date, inclusive' })),
+  order: StringEnum(['desc', 'asc'] as const, { default: 'desc', description: 'As in the listing: `desc` (date DESC, ticker ASC) or `asc` (date ASC, ticker ASC)' }),
+});
+
+const csvLines = (rows: ExportRow[]): string =>
+  rows.map((r) => `${r.date},${r.ticker},${r.open},${r.high},${r.low},${r.close},${r.volume}\r\n`).join('');
+
+async function* csv(batches: AsyncGenerator<ExportRow[]>, first: ExportRow[] | undefined): AsyncGenerator<string> {
+  yield `${CSV_HEADER}\r\n${first ? csvLines(first) : ''}`;
+  for await (const rows of batches) yield csvLines(rows);
+}
+
+/** market-data[_TICKER…][_from-DATE][_to-DATE].csv — only [A-Z0-9._-], so no quoting issues. */
+function fileName(filter: ListFilter): string {
+  const parts = ['market-data', ...(filter.tickers ?? [])];
+  if (filter.startDate) parts.push(`from-${filter.startDate}`);
+  if (filter.endDate) parts.push(`to-${filter.endDate}`);
+  return `${parts.join('_')}.csv`;
+}
+
+const plugin: FastifyPluginAsync<{ db: Database }> = async (fastify, { db }) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.get('/market-data/export', {
+    // A HEAD would run the whole export to throw it away.
+    exposeHeadRoute: false,
+    schema: {
+      summary: 'Export bars as CSV (streamed)', tags: ['market data'],
+      description: 'Every row matching the filters, in the listing\'s order, as `text/csv` (RFC 4180, CRLF line ends) ' +
+        `with the header \`${CSV_HEADER}\`. Prices are the stored decimals without trailing zeros, exactly as ` +
+        'the JSON listing prints them. Sent as an attachment; no paging: the body is streamed.',
+      querystring: ExportQuery,
+      response: {
+        200: { description: 'The CSV file', content: { 'text/csv': { schema: Type.String({ examples: [`${CSV_HEADER}\r\n2024-01-15,AAPL,150.1,155,149,153,1000000\r\n`] }) } } },
+        ...problemResponses(422, 503),
+      },
+    },
+  }, async (request, reply) => {
+    const q = request.query;
+    if (q.start_date && q.end_date && q.start_date > q.end_date) {
+      throw invalid([{ field: 'start_date', message: 'must be on or before end_date' }]);
+    }
+    const tickers = q.ticker && [...new Set(q.ticker.flatMap((v) => v.split(',')).map((t) => t.trim().toUpperCase()).filter(Boolean))].sort();
+    const filter: ListFilter = { tickers: tickers?.length ? tickers : undefined, startDate: q.start_date, endDate: q.end_date, order: q.order };
+    const batches = exportBatches(db, filter, EXPORT_BATCH_SIZE[db.kind]);
+    // The first batch is read before answering, so a database that is down still gets a proper
+    // 503 problem; later failures can only cut the download short (the status is already sent).
+    const first = await batches.next();
+    const body = Readable.from(csv(batches, first.done ? undefined : first.value), { objectMode: false });
+    body.on('error', (err) => request.log.error({ err }, 'export failed after it started'));
+    return reply
+      .type('text/csv; charset=utf-8; header=present')
+      .header('content-disposition', `attachment; filename="${fileName(filter)}"`)
+      .header('cache-control', 'no-store')
+      .send(body as unknown as string); // the schema types the body as its CSV text; a stream of it is sent
+  });
+};
+
+export default plugin;
