@@ -45,7 +45,8 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }, 10_000).unref();
   try {
-    await scheduler?.stop(); // abandons the current ticker cleanly; the rest of the run is skipped
+    await scheduler?.stop();
+    await etl.runner.stop(); // abandons the current ticker cleanly, whoever started the run
     await app.close(); // stops accepting, lets in-flight requests finish
     await db!.close();
     clearTimeout(force);

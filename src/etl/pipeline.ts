@@ -59,6 +59,8 @@ type Result = Omit<TickerResult, 'finished_at'>;
 
 export class EtlRunner {
   private current: Promise<RunDetail> | undefined;
+  /** Aborted by stop(): ends whichever run is going, however it was triggered. */
+  private readonly stopping = new AbortController();
   private demoKeyExplained = false;
   private readonly now: () => Date;
 
@@ -71,8 +73,11 @@ export class EtlRunner {
   }
 
   /** Runs to the end and returns the run with its details; RunInProgressError if one is going. */
-  run(request: RunRequest): Promise<RunDetail> {
+  run(given: RunRequest): Promise<RunDetail> {
     if (this.current) return Promise.reject(new RunInProgressError());
+    if (this.stopping.signal.aborted) return Promise.reject(new Error('the ETL is stopped'));
+    const signal = given.signal ? AbortSignal.any([given.signal, this.stopping.signal]) : this.stopping.signal;
+    const request = { ...given, signal };
     const run = this.deps.db.withSession(async (session) => {
       const { rows } = await session.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [RUN_LOCK]);
       if (!rows[0]!.locked) throw new RunInProgressError(); // another process is running one
@@ -84,6 +89,12 @@ export class EtlRunner {
     });
     this.current = run;
     return run.finally(() => { this.current = undefined; });
+  }
+
+  /** Refuses new runs, abandons the current one cleanly (see RunRequest.signal) and waits for it. */
+  async stop(): Promise<void> {
+    this.stopping.abort(new Error('the service is stopping'));
+    await this.current?.catch(() => {});
   }
 
   private async execute(request: RunRequest): Promise<RunDetail> {

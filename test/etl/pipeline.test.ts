@@ -279,6 +279,21 @@ describe.each(DATABASE_KINDS)('ETL runs on %s', (kind) => {
     expect((await first).status).toBe('completed');
   });
 
+  it('stop() abandons a run whoever started it, and refuses new ones (what SIGTERM does)', async () => {
+    fake.set('FIRST', { synthetic: 5 });
+    fake.set('HANGS', { delayMs: 5000, then: { synthetic: 5 } });
+    const parts = etl({}, NOW);
+    const running = parts.runner.run({ tickers: ['FIRST', 'HANGS', 'LAST'], trigger: 'api' });
+    while (fake.requests.length < 2) await new Promise((r) => setTimeout(r, 10));
+    const started = Date.now();
+    await parts.runner.stop();
+    expect(Date.now() - started).toBeLessThan(2000);
+    const run = await running;
+    expect(run.status).toBe('aborted');
+    expect(run.details.map((d) => d.status)).toEqual(['success', 'skipped', 'skipped']);
+    await expect(parts.runner.run({ tickers: ['FIRST'], trigger: 'api' })).rejects.toThrow('the ETL is stopped');
+  });
+
   it('keeps the key out of reasons, errors and responses, even when the upstream echoes it', async () => {
     fake.set('ECHO1', { body: `<html>upstream error for GET /query?function=TIME_SERIES_DAILY&apikey=${KEY}</html>`, status: 502, contentType: 'text/html' });
     fake.set('ECHO2', { body: JSON.stringify({ Information: `Your key ${KEY} is not premium. This is a premium endpoint.` }) });
