@@ -10,6 +10,8 @@ import { registerApiKeyAuth } from './api/auth.ts';
 import { registerDocs } from './api/docs.ts';
 import { registerErrorHandlers } from './api/errors.ts';
 import { registerJsonBodyParser } from './api/json-body.ts';
+import { registerSecurity, serverOptions } from './api/security.ts';
+import { registerMetrics } from './metrics.ts';
 import { validatorCompiler } from './api/validation.ts';
 import { MarketDataRecord } from './api/schemas.ts';
 import healthRoutes from './api/health.ts';
@@ -57,10 +59,12 @@ export async function buildApp({ config, db, logger, etl, webDir }: AppDeps): Pr
     },
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
+    ...serverOptions(config),
   }) as unknown as FastifyInstance; // plugins are typed against Fastify's base logger interface
   app.setValidatorCompiler(validatorCompiler);
   registerJsonBodyParser(app);
   registerErrorHandlers(app);
+  await registerSecurity(app, config);
   registerApiKeyAuth(app, config.apiKey);
   // Shared schemas live on the root: a plugin adding its own would get Fastify's default validator.
   app.addSchema(MarketDataRecord);
@@ -70,11 +74,13 @@ export async function buildApp({ config, db, logger, etl, webDir }: AppDeps): Pr
     reply.header('x-request-id', request.id);
   });
 
+  const theEtl = etl ?? createEtl(config, db, logger);
+  registerMetrics(app, { budget: () => theEtl.limiter.remainingToday(), pool: db.poolStats?.bind(db) });
   await registerDocs(app, VERSION);
   await app.register(healthRoutes, { prefix: '/api/v1', db, version: VERSION });
   await app.register(marketDataRoutes, { prefix: '/api/v1', db, config });
   await app.register(tickerRoutes, { prefix: '/api/v1', db });
-  await app.register(etlRoutes, { prefix: '/api/v1', db, config, etl: etl ?? createEtl(config, db, logger) });
+  await app.register(etlRoutes, { prefix: '/api/v1', db, config, etl: theEtl });
   await app.register(exportRoutes, { prefix: '/api/v1', db });
   await app.register(tickerSummaryRoutes, { prefix: '/api/v1', db });
   await app.register(dashboard, { dir: webDir });

@@ -8,7 +8,10 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 
 const require = createRequire(import.meta.url);
-const REDOC_BUNDLE = require.resolve('redoc/bundles/redoc.standalone.js');
+// ReDoc 2.x always shows Redocly's logo from cdn.redoc.ly in its sidebar: a request to another
+// host, and a Content-Security-Policy violation (img-src 'self' data:). It gets an empty image.
+const REDOC_BUNDLE = fs.readFileSync(require.resolve('redoc/bundles/redoc.standalone.js'), 'utf8')
+  .replaceAll('https://cdn.redoc.ly/redoc/logo-mini.svg', "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E");
 
 const REDOC_PAGE = `<!DOCTYPE html>
 <html lang="en">
@@ -53,5 +56,5 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
     reply
       .type('application/javascript; charset=utf-8')
       .header('cache-control', 'public, max-age=86400')
-      .send(fs.createReadStream(REDOC_BUNDLE)));
+      .send(REDOC_BUNDLE));
 }

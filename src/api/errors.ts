@@ -62,6 +62,9 @@ export function problemResponses(...statuses: number[]): Record<number, unknown>
 // Connection-level failures: the request may succeed once the database is back.
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
 
+// query_canceled (statement_timeout), deadlock_detected, serialization_failure, lock_not_available.
+const BUSY_CODES = new Set(['57014', '40P01', '40001', '55P03']);
+
 function isUnavailable(err: Error & { code?: string }): boolean {
   if (err.name === 'DatabaseUnavailableError') return true;
   if (err.code && (UNAVAILABLE_CODES.has(err.code) || err.code.startsWith('08'))) return true;
@@ -80,6 +83,10 @@ export function toProblem(err: FastifyError & { code?: string }): { problem: Pro
   }
   if (err.code === '23505') return { problem: problem(409, 'a row with the same key already exists'), headers: {} };
   if (isUnavailable(err)) return { problem: problem(503, 'the database is unavailable; retry shortly'), headers: { 'retry-after': '5' } };
+  // A statement cut by DATABASE_STATEMENT_TIMEOUT_MS, a deadlock or lock wait given up, the request
+  // itself past REQUEST_TIMEOUT_MS: nothing wrong with the request, so 503 and a retry.
+  if (err.code && BUSY_CODES.has(err.code)) return { problem: problem(503, 'the database is busy; retry shortly'), headers: { 'retry-after': '1' } };
+  if (err.code === 'FST_ERR_HANDLER_TIMEOUT') return { problem: problem(503, 'the request took too long to answer; retry shortly'), headers: { 'retry-after': '1' } };
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) return { problem: problem(status, err.message), headers: {} };
   return { problem: problem(500, 'internal server error'), headers: {} };

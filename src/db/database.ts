@@ -36,7 +36,11 @@ export interface Database extends Queryable {
   /** Resolves when the database answers a trivial query within timeoutMs, rejects otherwise. */
   ping(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
+  /** Connection pool usage, for metrics (a server pool only; PGlite is one in-process connection). */
+  poolStats?(): PoolStats;
 }
+
+export interface PoolStats { total: number; idle: number; waiting: number }
 
 /** PostgreSQL type OIDs whose text form we keep or reshape. */
 export const OID = { INT8: 20, NUMERIC: 1700, DATE: 1082, TIMESTAMPTZ: 1184 } as const;

@@ -8,6 +8,6 @@ export type { Database, Queryable, QueryResult, Row } from './database.ts';
 
 /** A PostgreSQL server when DATABASE_URL is set, else the embedded database under DATA_DIR. */
 export async function openDatabase(config: Config, logger?: Logger): Promise<Database> {
-  if (config.databaseUrl) return openPostgres({ url: config.databaseUrl, poolSize: config.databasePoolSize, logger });
+  if (config.databaseUrl) return openPostgres({ url: config.databaseUrl, poolSize: config.databasePoolSize, statementTimeoutMs: config.databaseStatementTimeoutMs, logger });
   return openPglite(config.dataDir);
 }

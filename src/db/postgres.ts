@@ -16,6 +16,8 @@ export interface PostgresOptions {
   /** How long a request may wait for a connection before failing (a down server fails faster). */
   connectTimeoutMs?: number;
   applicationName?: string;
+  /** Server-side statement_timeout in ms (0 or unset: none), so a stuck query cannot hold a request forever. */
+  statementTimeoutMs?: number;
 }
 
 function queryable(client: pg.Pool | pg.PoolClient): Queryable {
@@ -39,6 +41,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     keepAlive: true,
     application_name: options.applicationName ?? 'market-data',
     options: '-c TimeZone=UTC',
+    statement_timeout: options.statementTimeoutMs || undefined,
     types,
   });
   // An idle client's connection can die (server restart, network): pg emits 'error' on the pool,
@@ -83,5 +86,6 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     async close() {
       await pool.end();
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }

@@ -18,6 +18,8 @@ describe('loadConfig', () => {
       databasePoolSize: 10,
       alphaVantage: { apiKey: 'demo', baseUrl: 'https://www.alphavantage.co/query', requestsPerMinute: 5, requestsPerDay: 25, minIntervalMs: 1000 },
       etl: { enabled: true, intervalMinutes: 5, defaultTickers: ['AAPL', 'GOOGL', 'MSFT', 'AMZN', 'TSLA'] },
+      databaseStatementTimeoutMs: 30_000,
+      http: { requestTimeoutMs: 30_000, rateLimitPerMinute: 0, corsOrigins: [], trustProxy: false },
     });
   });
 

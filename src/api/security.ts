@@ -1,0 +1,110 @@
+// What stands between the API and a hostile network: timeouts, security headers, CORS and a
+// per-client rate limit. Each is configured in config.ts and documented in README "Security".
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Config } from '../config.ts';
+import { PROBLEM_TYPE, problem, ProblemError } from './errors.ts';
+
+/** setTimeout's ceiling (~24.8 days): "no handler timeout" for a route, which cannot opt out. */
+const NO_HANDLER_TIMEOUT = 2 ** 31 - 1;
+/** Routes that may legitimately run for minutes: a synchronous ETL run waits on Alpha Vantage's limits. */
+const LONG_ROUTES = new Set(['POST /api/v1/etl/run']);
+
+/**
+ * Fastify factory options. `requestTimeout` bounds receiving a request (slow-loris clients),
+ * `handlerTimeout` bounds answering it (503 when exceeded); both come from REQUEST_TIMEOUT_MS.
+ */
+export function serverOptions(config: Config): Partial<FastifyServerOptions> {
+  const timeout = config.http.requestTimeoutMs;
+  return {
+    requestTimeout: timeout,
+    handlerTimeout: timeout || undefined,
+    // Node 20 reads requestTimeout when the server is constructed (Fastify sets it afterwards,
+    // which has no effect), and checks it on an interval (default 30 s) that would make a short
+    // timeout fire up to 30 s late.
+    http: timeout ? { requestTimeout: timeout, connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(timeout / 4))) } : {},
+    trustProxy: config.http.trustProxy,
+    clientErrorHandler,
+  } as Partial<FastifyServerOptions>;
+}
+
+/** Errors Node raises before a request reaches Fastify (timeouts, oversized headers, bad HTTP), as problem+json. */
+function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const detail = status === 408 ? 'the request was not received in time' : status === 431 ? 'the request headers are too large' : 'the request is not valid HTTP';
+  const body = JSON.stringify(problem(status, detail));
+  this.log.debug({ err: err.message, status }, 'client error');
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_TYPE}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
+}
+
+/**
+ * Content-Security-Policy for everything the service serves. Swagger UI (/docs) and the ReDoc
+ * bundle (/redoc) load only their own scripts, but both inject <style> elements (ReDoc through
+ * styled-components), and ReDoc runs its search index in a Worker made from a blob: URL — hence
+ * 'unsafe-inline' for styles only and `worker-src blob:`. No inline script is allowed anywhere.
+ * `upgrade-insecure-requests` (helmet's default) is left out: the service is usually reached over
+ * plain HTTP on a private network, where upgrading its own asset URLs to https would break the pages.
+ */
+export const CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  baseUri: ["'self'"],
+  connectSrc: ["'self'"],
+  fontSrc: ["'self'", 'data:'],
+  formAction: ["'self'"],
+  frameAncestors: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  objectSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  scriptSrcAttr: ["'none'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  workerSrc: ["'self'", 'blob:'],
+  upgradeInsecureRequests: null,
+};
+
+export async function registerSecurity(app: FastifyInstance, config: Config): Promise<void> {
+  const { rateLimitPerMinute, corsOrigins, requestTimeoutMs } = config.http;
+
+  if (requestTimeoutMs > 0) {
+    app.addHook('onRoute', (route) => {
+      const methods = [route.method].flat();
+      if (methods.some((m) => LONG_ROUTES.has(`${m} ${route.url}`))) route.handlerTimeout = NO_HANDLER_TIMEOUT;
+    });
+  }
+
+  // Before the API key check, so guessing keys is rate limited too.
+  if (rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: rateLimitPerMinute,
+      timeWindow: 60_000,
+      // Health checks and metrics scrapes come from infrastructure; docs pages load many assets.
+      allowList: (request) => !request.url.startsWith('/api/') || request.url.startsWith('/api/v1/health'),
+      errorResponseBuilder: (_request, context) => new ProblemError(429,
+        `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`),
+    });
+  }
+
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
+    // The API is read cross-origin when CORS_ORIGINS allows it; CORP would block no-cors reads only.
+    crossOriginResourcePolicy: { policy: corsOrigins.length ? 'cross-origin' : 'same-origin' },
+  });
+
+  if (corsOrigins.length) {
+    await app.register(cors, {
+      origin: corsOrigins.includes('*') ? '*' : corsOrigins,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-request-id'],
+      exposedHeaders: ['location', 'retry-after', 'x-request-id', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
+      maxAge: 600,
+    });
+  }
+}

@@ -1,0 +1,166 @@
+// Prometheus metrics (prom-client), served at GET /metrics. Every metric is listed in README
+// "Metrics". One module-level registry per process: when the service runs several workers
+// (node:cluster), each worker calls `AggregatorRegistry.setRegistries([registry])` and the primary
+// serves the sum through prom-client's AggregatorRegistry — counters and histograms add up, and
+// each gauge says below how it aggregates.
+import client from 'prom-client';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { PoolStats } from './db/database.ts';
+
+export const registry = new client.Registry();
+client.collectDefaultMetrics({ register: registry }); // process CPU, memory, event-loop lag, GC
+
+const httpRequests = new client.Counter({
+  name: 'http_requests_total',
+  help: 'HTTP requests answered, by method, route pattern and status',
+  labelNames: ['method', 'route', 'status'] as const,
+  registers: [registry],
+});
+const httpDuration = new client.Histogram({
+  name: 'http_request_duration_seconds',
+  help: 'Time from receiving a request to finishing its response, by method, route pattern and status',
+  labelNames: ['method', 'route', 'status'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+
+const etlRuns = new client.Counter({
+  name: 'etl_runs_total',
+  help: 'Finished ETL runs by trigger (schedule, api, cli) and status (completed, failed, aborted)',
+  labelNames: ['trigger', 'status'] as const,
+  registers: [registry],
+});
+const etlRunDuration = new client.Histogram({
+  name: 'etl_run_duration_seconds',
+  help: 'Duration of finished ETL runs, by trigger',
+  labelNames: ['trigger'] as const,
+  buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+  registers: [registry],
+});
+const etlTickers = new client.Counter({
+  name: 'etl_tickers_total',
+  help: 'Tickers processed by ETL runs, by outcome (success, no_new_data, skipped, failed)',
+  labelNames: ['status'] as const,
+  registers: [registry],
+});
+const etlRows = new client.Counter({
+  name: 'etl_rows_total',
+  help: 'Rows handled by the ETL loader: inserted, updated, unchanged, or rejected by validation',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+const avRequests = new client.Counter({
+  name: 'alpha_vantage_requests_total',
+  help: 'Requests sent to Alpha Vantage, retries included, by classified outcome (data, timeout, network, daily_limit, ...)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+type BudgetSource = () => Promise<number>;
+type PoolSource = () => PoolStats;
+const budgetSources: BudgetSource[] = [];
+const poolSources: PoolSource[] = [];
+
+new client.Gauge({
+  name: 'alpha_vantage_budget_remaining',
+  help: "Alpha Vantage requests left in today's budget (New York day), read from the database at scrape time",
+  registers: [registry],
+  aggregator: 'min', // every worker reads the same shared count
+  async collect() {
+    const source = budgetSources.at(-1);
+    if (!source) return;
+    try {
+      this.set(await source());
+    } catch {
+      this.reset(); // database unreachable: no value rather than a stale one
+    }
+  },
+});
+new client.Gauge({
+  name: 'db_pool_connections',
+  help: 'PostgreSQL pool connections by state: total (open), idle, waiting (requests queued for a connection). Absent on the embedded database',
+  labelNames: ['state'] as const,
+  registers: [registry],
+  aggregator: 'sum', // one pool per worker
+  collect() {
+    this.reset();
+    if (!poolSources.length) return;
+    const sum = { total: 0, idle: 0, waiting: 0 };
+    for (const source of poolSources) {
+      const s = source();
+      sum.total += s.total;
+      sum.idle += s.idle;
+      sum.waiting += s.waiting;
+    }
+    for (const [state, value] of Object.entries(sum)) this.set({ state }, value);
+  },
+});
+
+// ---- recording, called from the ETL (one line each) ----
+
+export function recordAlphaVantageRequest(outcome: string): void {
+  avRequests.inc({ outcome });
+}
+
+export function recordEtlTicker(r: { status: string; inserted: number; updated: number; unchanged: number; rejected: number }): void {
+  etlTickers.inc({ status: r.status });
+  if (r.inserted) etlRows.inc({ outcome: 'inserted' }, r.inserted);
+  if (r.updated) etlRows.inc({ outcome: 'updated' }, r.updated);
+  if (r.unchanged) etlRows.inc({ outcome: 'unchanged' }, r.unchanged);
+  if (r.rejected) etlRows.inc({ outcome: 'rejected' }, r.rejected);
+}
+
+export function recordEtlRun(trigger: string, status: string, startedAt?: string): void {
+  etlRuns.inc({ trigger, status });
+  if (startedAt) etlRunDuration.observe({ trigger }, Math.max(0, (Date.now() - Date.parse(startedAt)) / 1000));
+}
+
+// ---- HTTP ----
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+interface Series { count: client.Counter.Internal; duration: client.Histogram.Internal<'method' | 'route' | 'status'> }
+// The labelled children are looked up once per (method, route, status): the per-request cost is a
+// Map lookup, an increment and a bucket search.
+const series = new Map<string, Series>();
+
+function observe(request: FastifyRequest, reply: FastifyReply): void {
+  // The route pattern (`/api/v1/market-data/:id`), never the raw URL: label values stay bounded.
+  const route = request.routeOptions.url ?? 'unmatched';
+  const method = METHODS.has(request.method) ? request.method : 'OTHER';
+  const status = reply.statusCode;
+  const key = `${method} ${status} ${route}`;
+  let s = series.get(key);
+  if (!s) {
+    const labels = [method, route, String(status)] as const;
+    s = { count: httpRequests.labels(...labels), duration: httpDuration.labels(...labels) };
+    series.set(key, s);
+  }
+  s.count.inc();
+  s.duration.observe(reply.elapsedTime / 1000);
+}
+
+export interface MetricsSources {
+  /** Requests left in today's Alpha Vantage budget. */
+  budget?: BudgetSource;
+  /** The database's pool, when it has one. */
+  pool?: PoolSource;
+}
+
+/** Counts every request and serves GET /metrics; the sources are read at scrape time. */
+export function registerMetrics(app: FastifyInstance, sources: MetricsSources): void {
+  if (sources.budget) budgetSources.push(sources.budget);
+  if (sources.pool) poolSources.push(sources.pool);
+  app.addHook('onClose', (_app, done) => {
+    for (const [list, item] of [[budgetSources, sources.budget], [poolSources, sources.pool]] as const) {
+      const i = item ? (list as unknown[]).indexOf(item) : -1;
+      if (i >= 0) list.splice(i, 1);
+    }
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    observe(request, reply);
+    done();
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()));
+}
