@@ -44,7 +44,27 @@ const bodyAjv = makeAjv(false);
 const textAjv = makeAjv(true);
 
 export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
-  (httpPart === 'body' ? bodyAjv : textAjv).compile(schema) as ReturnType<FastifySchemaCompiler<object>>;
+  (httpPart === 'body' ? bodyAjv.compile(schema) : finiteOnly(textAjv.compile(schema))) as ReturnType<FastifySchemaCompiler<object>>;
+
+type Validate = ((data: unknown) => boolean) & { errors?: Partial<ErrorObject>[] | null };
+
+/**
+ * ajv coerces the text "1e309" or "-Infinity" to ±Infinity for an integer and then skips minimum
+ * and maximum, so `?page=-1e309` would reach the database. Coerced parts (query, path) are flat:
+ * their values, and the items of their arrays, must be finite.
+ */
+function finiteOnly(validate: Validate): Validate {
+  const wrapped: Validate = (data) => {
+    const ok = validate(data);
+    wrapped.errors = validate.errors;
+    if (!ok || data === null || typeof data !== 'object') return ok;
+    const bad = Object.entries(data).filter(([, v]) => [v].flat().some((x) => typeof x === 'number' && !Number.isFinite(x)));
+    if (!bad.length) return true;
+    wrapped.errors = bad.map(([key]) => ({ instancePath: `/${key}`, keyword: 'finite', params: {}, message: 'must be a finite number' }));
+    return false;
+  };
+  return wrapped;
+}
 
 /** ajv errors → `[{field, message}]`, one entry per field and message. */
 export function fieldErrors(errors: Partial<ErrorObject>[]): FieldError[] {
