@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.ts';
 import { PROBLEM_TYPE, problem, ProblemError } from './errors.ts';
 
@@ -29,7 +29,17 @@ export function serverOptions(config: Config): Partial<FastifyServerOptions> {
     http: timeout ? { requestTimeout: timeout, connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(timeout / 4))) } : {},
     trustProxy: config.http.trustProxy,
     clientErrorHandler,
+    frameworkErrors,
   } as Partial<FastifyServerOptions>;
+}
+
+/** Errors the router raises before any route or hook runs (Fastify's own are plain JSON). */
+function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const [status, detail] = err.code === 'FST_ERR_BAD_URL' ? [400, 'the URL is not valid (bad percent-encoding)']
+    : err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? [414, 'a path segment is too long']
+      : [500, 'internal server error'];
+  if (status >= 500) reply.log.error({ err }, 'request failed');
+  void reply.code(status).type(PROBLEM_TYPE).send(problem(status, detail));
 }
 
 /** Errors Node raises before a request reaches Fastify (timeouts, oversized headers, bad HTTP), as problem+json. */
