@@ -6,7 +6,7 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     // An embedded database takes ~3 s to start; one is shared per file.
-    testTimeout: 30_000,
+    testTimeout: 60_000, // the e2e tests start processes; a loaded 2-core machine takes its time
     hookTimeout: 60_000,
     coverage: { provider: 'v8', include: ['src/**/*.ts'], reporter: ['text-summary', 'html'] },
   },

@@ -15,6 +15,7 @@ const Env = Type.Object({
   LOG_FORMAT: Type.Optional(Type.String()),
   DEFAULT_PAGE_SIZE: Type.Integer({ default: 50, minimum: 1 }),
   MAX_PAGE_SIZE: Type.Integer({ default: 1000, minimum: 1, maximum: 10000 }),
+  WORKERS: Type.Integer({ default: 1, minimum: 1, maximum: 64 }),
   DATABASE_POOL_SIZE: Type.Integer({ default: 10, minimum: 2, maximum: 1000 }), // the ETL holds one for its run lock
   ALPHA_VANTAGE_API_KEY: Type.String({ default: 'demo', minLength: 1 }),
   ALPHA_VANTAGE_BASE_URL: Type.String({ default: 'https://www.alphavantage.co/query' }),
@@ -46,6 +47,8 @@ export interface Config {
   defaultPageSize: number;
   maxPageSize: number;
   databasePoolSize: number;
+  /** HTTP processes (node:cluster) sharing the port; more than one needs a server database. */
+  workers: number;
   alphaVantage: { apiKey: string; baseUrl: string; requestsPerMinute: number; requestsPerDay: number; minIntervalMs: number };
   etl: { enabled: boolean; intervalMinutes: number; defaultTickers: string[] };
   /** Server statement_timeout in ms (0: none); PGlite has no equivalent. */
@@ -145,6 +148,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
     problems.push(`TRUST_PROXY: must be true, false or proxy addresses/CIDRs, got "${trustText}"`);
   }
 
+  if (raw && raw.WORKERS > 1 && !databaseUrl) {
+    problems.push(`WORKERS: ${raw.WORKERS} processes need a PostgreSQL server (DATABASE_URL); the embedded database allows one process`);
+  }
   if (raw && raw.DEFAULT_PAGE_SIZE > raw.MAX_PAGE_SIZE) {
     problems.push(`DEFAULT_PAGE_SIZE: must not exceed MAX_PAGE_SIZE (${raw.DEFAULT_PAGE_SIZE} > ${raw.MAX_PAGE_SIZE})`);
   }
@@ -162,6 +168,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     defaultPageSize: raw.DEFAULT_PAGE_SIZE,
     maxPageSize: raw.MAX_PAGE_SIZE,
     databasePoolSize: raw.DATABASE_POOL_SIZE,
+    workers: raw.WORKERS,
     alphaVantage: {
       apiKey: raw.ALPHA_VANTAGE_API_KEY,
       baseUrl,

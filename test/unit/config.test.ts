@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       defaultPageSize: 50,
       maxPageSize: 1000,
       databasePoolSize: 10,
+      workers: 1,
       alphaVantage: { apiKey: 'demo', baseUrl: 'https://www.alphavantage.co/query', requestsPerMinute: 5, requestsPerDay: 25, minIntervalMs: 1000 },
       etl: { enabled: true, intervalMinutes: 5, defaultTickers: ['AAPL', 'GOOGL', 'MSFT', 'AMZN', 'TSLA'] },
       databaseStatementTimeoutMs: 30_000,
@@ -44,6 +45,7 @@ describe('loadConfig', () => {
     [{ ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '75', ALPHA_VANTAGE_REQUESTS_PER_DAY: '0' }, { alphaVantage: expect.objectContaining({ requestsPerMinute: 75, requestsPerDay: 0 }) }],
     [{ ALPHA_VANTAGE_BASE_URL: 'http://127.0.0.1:9999/query' }, { alphaVantage: expect.objectContaining({ baseUrl: 'http://127.0.0.1:9999/query' }) }],
     [{ ALPHA_VANTAGE_MIN_INTERVAL_MS: '0' }, { alphaVantage: expect.objectContaining({ minIntervalMs: 0 }) }],
+    [{ WORKERS: '4', DATABASE_URL: 'postgresql://u@h/db' }, { workers: 4 }],
   ])('reads %j', (env, expected) => {
     expect(load(env)).toMatchObject(expected);
   });
@@ -82,6 +84,8 @@ describe('loadConfig', () => {
     [{ ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '0' }, 'ALPHA_VANTAGE_REQUESTS_PER_MINUTE'],
     [{ ALPHA_VANTAGE_REQUESTS_PER_DAY: '-1' }, 'ALPHA_VANTAGE_REQUESTS_PER_DAY'],
     [{ ALPHA_VANTAGE_MIN_INTERVAL_MS: '-5' }, 'ALPHA_VANTAGE_MIN_INTERVAL_MS'],
+    [{ WORKERS: '2' }, 'WORKERS: 2 processes need a PostgreSQL server'],
+    [{ WORKERS: '0', DATABASE_URL: 'postgresql://u@h/db' }, 'WORKERS'],
     [{ ALPHA_VANTAGE_BASE_URL: 'not a url' }, 'ALPHA_VANTAGE_BASE_URL'],
   ])('rejects %j naming %s', (env, variable) => {
     expect(() => load(env)).toThrow(ConfigError);

@@ -1,0 +1,73 @@
+// One service process: the API on HOST:PORT over the database, and (when this process is the one
+// that schedules) the ETL scheduler. Stops cleanly on SIGTERM/SIGINT within 10 s.
+import cluster from 'node:cluster';
+import os from 'node:os';
+import { buildApp } from './app.ts';
+import type { Config } from './config.ts';
+import { createEtl } from './etl/index.ts';
+import { Scheduler } from './etl/scheduler.ts';
+import type { Logger } from './logger.ts';
+import { describeDatabase, fatal, openMigratedDatabase } from './startup.ts';
+
+export interface ServeOptions {
+  /** Run the ETL scheduler here (when ETL_ENABLED); one process of a cluster does. */
+  schedule: boolean;
+  /** Say once per service, not once per worker, what a deployment should know. */
+  announce: boolean;
+}
+
+export async function serve(config: Config, logger: Logger, options: ServeOptions): Promise<void> {
+  let db;
+  try {
+    db = await openMigratedDatabase(config, logger);
+  } catch (err) {
+    fatal(logger, err, `cannot open ${describeDatabase(config)}`);
+  }
+
+  if (!config.apiKey && options.announce) {
+    logger.warn('API_KEY is not set: writes (POST, PUT, PATCH, DELETE) are open to anyone who can reach this port');
+  }
+
+  const etl = createEtl(config, db, logger);
+  const app = await buildApp({ config, db, logger, etl });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await db.close();
+    fatal(logger, err, `cannot listen on ${config.host}:${config.port}`);
+  }
+  if (options.announce) {
+    logger.info({ database: describeDatabase(config), docs: `http://${config.host}:${config.port}/docs` }, 'market data service started');
+  }
+
+  const scheduler = config.etl.enabled && options.schedule
+    ? new Scheduler({ db, runner: etl.runner, logger, intervalMinutes: config.etl.intervalMinutes, tickers: config.etl.defaultTickers, instanceId: `${os.hostname()}:${process.pid}` })
+    : undefined;
+  scheduler?.start();
+
+  let stopping = false;
+  async function shutdown(signal: string): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error('shutdown took longer than 10 s; exiting');
+      process.exit(1);
+    }, 10_000).unref();
+    try {
+      await scheduler?.stop();
+      await etl.runner.stop(); // abandons the current ticker cleanly, whoever started the run
+      await app.close(); // stops accepting, lets in-flight requests finish
+      await db!.close();
+      clearTimeout(force);
+      logger.info('stopped');
+      logger.flush();
+      process.exitCode = 0;
+      if (cluster.isWorker) process.disconnect(); // the channel to the primary would keep us alive
+    } catch (err) {
+      fatal(logger, err, 'shutdown failed');
+    }
+  }
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}

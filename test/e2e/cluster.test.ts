@@ -1,0 +1,64 @@
+// WORKERS > 1: several HTTP processes on one port against the server, one scheduler between them,
+// a dead worker replaced, a clean stop; and a clear refusal on the embedded database.
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServerDatabase, SERVER_URL } from '../helpers/databases.ts';
+import { ROOT, startService, type RunningService } from '../helpers/service.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const linesOf = (out: string) => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe.runIf(SERVER_URL)('WORKERS=2 on the PostgreSQL server', () => {
+  let service: RunningService;
+  let drop = async () => {};
+  beforeAll(async () => {
+    const created = await createServerDatabase();
+    drop = created.drop;
+    service = await startService({
+      DATABASE_URL: created.url, WORKERS: '2', ETL_ENABLED: 'true', ETL_INTERVAL_MINUTES: '60',
+      DEFAULT_TICKERS: 'IBM', ALPHA_VANTAGE_BASE_URL: 'http://127.0.0.1:9/query', // refused: the run ends quickly
+    });
+  });
+  afterAll(async () => {
+    await service?.stop('SIGKILL');
+    await drop();
+  });
+
+  it('serves from both workers, runs one scheduler, replaces a dead worker and stops cleanly', async () => {
+    // New connections are spread over the workers.
+    for (let i = 0; i < 40; i++) {
+      const res = await fetch(`${service.url}/api/v1/tickers`, { headers: { connection: 'close' } });
+      expect(res.status).toBe(200);
+    }
+    const served = () => new Set(linesOf(service.output()).filter((l) => l.msg === 'request completed').map((l) => l.pid));
+    expect(served().size).toBe(2);
+    const started = linesOf(service.output()).filter((l) => l.msg === 'etl scheduler started');
+    expect(started).toHaveLength(1);
+    expect(linesOf(service.output()).filter((l) => String(l.msg).startsWith('API_KEY is not set'))).toHaveLength(1);
+
+    // Kill the scheduling worker: it is replaced, and the replacement schedules.
+    const schedulerPid = started[0]!.pid as number;
+    process.kill(schedulerPid, 'SIGKILL');
+    const deadline = Date.now() + 20_000;
+    while (linesOf(service.output()).filter((l) => l.msg === 'etl scheduler started').length < 2 && Date.now() < deadline) await sleep(100);
+    const again = linesOf(service.output()).filter((l) => l.msg === 'etl scheduler started');
+    expect(again).toHaveLength(2);
+    expect(again[1]!.pid).not.toBe(schedulerPid);
+    expect(linesOf(service.output()).some((l) => l.msg === 'a worker died; replacing it')).toBe(true);
+    expect((await fetch(`${service.url}/api/v1/health`)).status).toBe(200);
+
+    const stopping = Date.now();
+    expect(await service.stop('SIGTERM')).toBe(0);
+    expect(Date.now() - stopping).toBeLessThan(10_000);
+  });
+});
+
+describe('WORKERS=2 on the embedded database', () => {
+  it('is refused at start with a clear message', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH, HOME: process.env.HOME, WORKERS: '2', PORT: '0' },
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('WORKERS: 2 processes need a PostgreSQL server (DATABASE_URL)');
+  });
+});
