@@ -2,6 +2,7 @@
 // the outcomes that may pass (5xx, network, timeout, burst and per-minute limits). The key travels
 // in the query string, so the URL is never logged, and every message that leaves here is redacted.
 import pRetry from 'p-retry';
+import { recordAlphaVantageRequest } from '../metrics.ts';
 import { classifyResponse, isTransient, type Outcome } from './classify.ts';
 import type { OutputSize } from './freshness.ts';
 import { BudgetExhaustedError, systemClock, type RateLimiter } from './rate-limiter.ts';
@@ -68,6 +69,7 @@ export class AlphaVantage {
         await this.limiter.acquire(signal);
         requests++;
         const outcome = await this.fetchOnce(symbol, outputSize, signal);
+        recordAlphaVantageRequest(outcome.kind);
         if (outcome.kind !== 'data' && isTransient(outcome)) throw new TransientOutcome(outcome);
         return outcome;
       }, {

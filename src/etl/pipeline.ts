@@ -8,6 +8,7 @@ import {
 } from '../db/etl-runs.ts';
 import { newestDate } from '../db/market-data.ts';
 import type { Logger } from '../logger.ts';
+import { recordEtlRun, recordEtlTicker } from '../metrics.ts';
 import type { FailureKind } from './classify.ts';
 import type { AlphaVantage } from './extract.ts';
 import { chooseOutputSize, isUpToDate } from './freshness.ts';
@@ -110,6 +111,7 @@ export class EtlRunner {
         const tickerLog = log.child({ ticker });
         const result = await this.processTicker(ticker, request, state, tickerLog);
         await recordTickerResult(db, runId, position, result);
+        recordEtlTicker(result);
         tickerLog.info({
           status: result.status, output_size: result.output_size, requests: result.requests, extracted: result.extracted,
           inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, rejected: result.rejected, reason: result.reason,
@@ -123,9 +125,11 @@ export class EtlRunner {
       const message = this.deps.redact((err as Error).message);
       log.error({ err: message }, 'etl run failed');
       await finishRun(db, runId, 'failed', `database error: ${message}`).catch(() => {});
+      recordEtlRun(request.trigger, 'failed');
       throw err;
     }
     const run = (await getRun(db, runId))!;
+    recordEtlRun(request.trigger, run.status, run.started_at);
     log.info({ status: run.status, successful: run.successful, failed: run.failed, skipped: run.skipped, total_loaded: run.total_loaded }, 'etl run finished');
     return run;
   }
