@@ -61,21 +61,7 @@ type PoolSource = () => PoolStats;
 const budgetSources: BudgetSource[] = [];
 const poolSources: PoolSource[] = [];
 
-new client.Gauge({
-  name: 'alpha_vantage_budget_remaining',
-  help: "Alpha Vantage requests left in today's budget (New York day), read from the database at scrape time",
-  registers: [registry],
-  aggregator: 'min', // every worker reads the same shared count
-  async collect() {
-    const source = budgetSources.at(-1);
-    if (!source) return;
-    try {
-      this.set(await source());
-    } catch {
-      this.reset(); // database unreachable: no value rather than a stale one
-    }
-  },
-});
+// Collected before the budget gauge, whose query would otherwise show up as a waiting request.
 new client.Gauge({
   name: 'db_pool_connections',
   help: 'PostgreSQL pool connections by state: total (open), idle, waiting (requests queued for a connection). Absent on the embedded database',
@@ -93,6 +79,21 @@ new client.Gauge({
       sum.waiting += s.waiting;
     }
     for (const [state, value] of Object.entries(sum)) this.set({ state }, value);
+  },
+});
+new client.Gauge({
+  name: 'alpha_vantage_budget_remaining',
+  help: "Alpha Vantage requests left in today's budget (New York day), read from the database at scrape time",
+  registers: [registry],
+  aggregator: 'min', // every worker reads the same shared count
+  async collect() {
+    const source = budgetSources.at(-1);
+    if (!source) return;
+    try {
+      this.set(await source());
+    } catch {
+      this.reset(); // database unreachable: no value rather than a stale one
+    }
   },
 });
 
