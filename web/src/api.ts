@@ -1,0 +1,140 @@
+// The public /api/v1 endpoints the page uses, typed. Errors arrive as RFC 9457 problem details.
+
+export interface Bar {
+  id: number;
+  ticker: string;
+  date: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface BarPage { items: Bar[]; total: number; page: number; size: number; pages: number; next_cursor: string | null }
+
+export interface TickerSummary {
+  ticker: string;
+  rows: number;
+  first_date: string;
+  last_date: string;
+  close: number;
+  previous_close: number | null;
+  updated_at: string;
+  fetched_at: string | null;
+}
+
+export interface Health { status: 'healthy' | 'unhealthy'; database: 'healthy' | 'unhealthy'; version: string; timestamp: string }
+
+export interface EtlStatus {
+  running: boolean;
+  current_run_id: number | null;
+  schedule: { enabled: boolean; interval_minutes: number; next_run_at: string | null; tickers: string[] };
+  budget: { requests_per_day: number; requests_per_minute: number; remaining_today: number };
+}
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'aborted';
+export type TickerStatus = 'success' | 'skipped' | 'no_new_data' | 'failed';
+
+export interface RunSummary {
+  run_id: number;
+  trigger: 'schedule' | 'api' | 'cli';
+  source: string;
+  status: RunStatus;
+  tickers: string[];
+  started_at: string;
+  finished_at: string | null;
+  error: string | null;
+  total_tickers: number;
+  successful: number;
+  failed: number;
+  skipped: number;
+  total_loaded: number;
+}
+
+export interface TickerOutcome {
+  ticker: string;
+  status: TickerStatus;
+  requests: number;
+  loaded: number;
+  inserted: number;
+  updated: number;
+  rejected: number;
+  rejections: { date: string; reason: string }[];
+  reason: string | null;
+}
+
+export interface RunDetail extends RunSummary { details: TickerOutcome[] }
+
+export interface Problem { status: number; title: string; detail: string; errors?: { field: string; message: string }[] }
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly problem: Problem | undefined) {
+    super(problem?.detail ?? `HTTP ${status}`);
+    this.name = 'ApiError';
+  }
+}
+
+async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(path, { ...init, headers: { accept: 'application/json', ...init.headers } });
+  if (!res.ok) {
+    let problem: Problem | undefined;
+    try {
+      problem = (await res.json()) as Problem;
+    } catch {
+      problem = undefined;
+    }
+    throw new ApiError(res.status, problem);
+  }
+  return (await res.json()) as T;
+}
+
+export interface BarQuery { ticker: string; start: string; end: string; order: 'asc' | 'desc'; size?: number; page?: number; cursor?: string }
+
+export function barQueryString(q: Omit<BarQuery, 'size' | 'page' | 'cursor'> & Partial<BarQuery>): string {
+  const params = new URLSearchParams({ ticker: q.ticker, start_date: q.start, end_date: q.end, order: q.order });
+  if (q.size !== undefined) params.set('size', String(q.size));
+  if (q.cursor) params.set('cursor', q.cursor);
+  else if (q.page !== undefined && q.page > 1) params.set('page', String(q.page));
+  return params.toString();
+}
+
+export const api = {
+  health: (): Promise<Health> =>
+    // 503 still carries the body that says what is down.
+    fetch('/api/v1/health', { headers: { accept: 'application/json' } }).then((r) => r.json() as Promise<Health>),
+  tickerSummaries: (): Promise<TickerSummary[]> => request('/api/v1/ticker-summaries'),
+  bars: (q: BarQuery, signal?: AbortSignal): Promise<BarPage> => request(`/api/v1/market-data?${barQueryString(q)}`, { signal }),
+  exportUrl: (q: Omit<BarQuery, 'size' | 'page' | 'cursor'>): string => `/api/v1/market-data/export?${barQueryString(q)}`,
+  etlStatus: (): Promise<EtlStatus> => request('/api/v1/etl/status'),
+  etlRuns: (size: number): Promise<{ items: RunSummary[]; total: number }> => request(`/api/v1/etl/runs?size=${size}`),
+  etlRun: (id: number): Promise<RunDetail> => request(`/api/v1/etl/runs/${id}`),
+  runEtl: (apiKey: string | undefined): Promise<RunDetail> =>
+    request('/api/v1/etl/run', { method: 'POST', headers: apiKey ? { 'x-api-key': apiKey } : {} }),
+};
+
+/** The largest page the server accepts is configurable: ask for 1000 and settle for its default. */
+let bulkSize: number | undefined = 1000;
+
+/** Every bar of one ticker in [start, end], oldest first, through keyset pages. */
+export async function allBars(ticker: string, start: string, end: string, signal?: AbortSignal): Promise<Bar[]> {
+  const bars: Bar[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    let page: BarPage;
+    try {
+      page = await api.bars({ ticker, start, end, order: 'asc', size: bulkSize, cursor }, signal);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 422 && bulkSize !== undefined && err.problem?.errors?.some((e) => e.field === 'size')) {
+        bulkSize = undefined;
+        continue;
+      }
+      throw err;
+    }
+    bars.push(...page.items);
+    if (!page.next_cursor) return bars;
+    cursor = page.next_cursor;
+  }
+}
