@@ -1,6 +1,6 @@
 // /api/v1/tickers, /api/v1/tickers/{ticker} and /api/v1/health.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HEALTH_TIMEOUT_MS } from '../../src/api/health.ts';
+import { HEALTH_TIMEOUT_MS, HEALTHY_FOR_MS } from '../../src/api/health.ts';
 import { openPglite } from '../../src/db/pglite.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
 import { bar, testApp } from '../helpers/app.ts';
@@ -65,6 +65,23 @@ describe.each(DATABASE_KINDS)('tickers and health on %s', (kind) => {
     expect(Math.abs(Date.parse(body.timestamp) - Date.now())).toBeLessThan(5000);
   });
 
+  it('shares one database check between concurrent requests and reuses a healthy answer briefly', async () => {
+    let pings = 0;
+    const counted = { ...t.db, ping: (ms: number) => { pings++; return t.db.ping(ms); } };
+    const probed = await testApp(counted);
+    try {
+      await new Promise((r) => setTimeout(r, HEALTHY_FOR_MS + 50));
+      const answers = await Promise.all(Array.from({ length: 50 }, () => probed.inject('/api/v1/health')));
+      expect(answers.every((a) => a.statusCode === 200)).toBe(true);
+      expect(pings).toBe(1);
+      await new Promise((r) => setTimeout(r, HEALTHY_FOR_MS + 50));
+      expect((await probed.inject('/api/v1/health')).statusCode).toBe(200);
+      expect(pings).toBe(2);
+    } finally {
+      await probed.close();
+    }
+  });
+
   // PGlite runs on the main thread: a long query freezes the whole process, timers included, so
   // "busy" cannot be observed from inside. Its real failure is a database that is gone.
   it.runIf(kind === 'pglite')('answers 503 "unhealthy" when the embedded database has failed', async () => {
@@ -73,6 +90,7 @@ describe.each(DATABASE_KINDS)('tickers and health on %s', (kind) => {
     try {
       expect((await broken.inject('/api/v1/health')).statusCode).toBe(200);
       await db.close();
+      await new Promise((r) => setTimeout(r, HEALTHY_FOR_MS + 50)); // the healthy answer may be reused until then
       const res = await broken.inject('/api/v1/health');
       expect(res.statusCode).toBe(503);
       expect(res.json()).toMatchObject({ status: 'unhealthy', database: 'unhealthy' });
