@@ -99,6 +99,12 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in Chromium', () => {
       acceptDownloads: true,
       colorScheme: 'light',
     });
+    // The page must run under the strictest policy, not just the service's (which allows inline
+    // styles for Swagger UI): serve it here with `default-src 'self'` alone.
+    await context.route((url) => url.pathname === '/', async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': "default-src 'self'" } });
+    });
     page = context.pages()[0] ?? await context.newPage();
     context.on('request', (request) => requests.push(request.url()));
     page.on('download', (download) => requests.push(download.url())); // downloads are not 'request' events

@@ -49,7 +49,7 @@ export class PriceChart {
   applyPalette(p: Palette): void {
     this.palette = p;
     this.chart.applyOptions({
-      layout: { background: { type: ColorType.Solid, color: p.panel }, textColor: p.muted },
+      layout: { background: { type: ColorType.Solid, color: p.panel }, textColor: p.muted, panes: { separatorColor: p.border } },
       grid: { vertLines: { color: p.grid }, horzLines: { color: p.grid } },
       crosshair: { vertLine: { labelBackgroundColor: p.muted }, horzLine: { labelBackgroundColor: p.muted } },
     });

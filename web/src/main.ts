@@ -25,13 +25,17 @@ let chartRequest: AbortController | undefined;
 
 const reportError = (err: unknown) => toast(err instanceof Error ? err.message : String(err), 'error');
 
+// The saved theme first: the chart takes its colours from the page's when it is created.
+setUpTheme(() => chart.applyPalette(paletteFromCss()));
 const chart = new PriceChart($('chart'), showLegend);
 const table = new BarsTable(reportError);
 const etl = new EtlPanel(() => {
   loaded = undefined; // the run may have changed the shown bars
-  void loadTickers().then(() => state.range && showRange(state.range));
+  // Bars may have arrived: a preset is recomputed from the ticker's new last date, a free range kept.
+  void loadTickers().then(() => {
+    if (state.selected && state.range) select(state.selected.ticker, state.preset ? undefined : state.range);
+  });
 });
-setUpTheme(() => chart.applyPalette(paletteFromCss()));
 
 // ---- health ----
 async function refreshHealth(): Promise<void> {

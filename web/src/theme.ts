@@ -16,7 +16,6 @@ function apply(theme: Theme): void {
   if (theme === 'auto') delete document.documentElement.dataset.theme;
   else document.documentElement.dataset.theme = theme;
   $('theme-label').textContent = LABEL[theme];
-  $('theme-toggle').setAttribute('aria-label', `Colour theme: ${theme === 'auto' ? 'automatic (follows the system)' : theme}. Change`);
 }
 
 /** Applies the saved theme and wires the toggle; onChange runs whenever the colours change. */
