@@ -20,11 +20,27 @@ export interface PostgresOptions {
   statementTimeoutMs?: number;
 }
 
+/** deadlock_detected, serialization_failure: the statement was rolled back whole and may simply be run again. */
+const RETRYABLE = new Set(['40P01', '40001']);
+const ATTEMPTS = 3;
+
 function queryable(client: pg.Pool | pg.PoolClient): Queryable {
+  // Only a statement on its own (the pool's autocommit) is retried; inside a transaction the
+  // whole transaction failed and its owner decides. Deadlocks are real here: the ETL holds a
+  // ticker's row of market_data_ticker_stats across the batches of its transaction, while an API
+  // update of one of that ticker's rows locks the row first and the stats row second.
+  const retry = client instanceof pg.Pool;
   return {
     async query<T>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<QueryResult<T>> {
-      const result = await client.query({ text, values: params as unknown[], name: options?.name });
-      return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const result = await client.query({ text, values: params as unknown[], name: options?.name });
+          return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
+        } catch (err) {
+          if (!retry || attempt >= ATTEMPTS || !RETRYABLE.has((err as { code?: string }).code ?? '')) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40 * attempt));
+        }
+      }
     },
     async exec(script: string): Promise<void> {
       await client.query(script);
