@@ -22,17 +22,26 @@ export function dedupe(bars: readonly Bar[]): Bar[] {
 export async function loadBars(db: Database, bars: readonly Bar[], options: { batchSize?: number; onBatch?: (done: number) => void } = {}): Promise<UpsertCounts> {
   const rows = dedupe(bars);
   const size = options.batchSize ?? BATCH_SIZE[db.kind];
-  const total: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
-  if (rows.length === 0) return total;
-  await db.transaction(async (tx) => {
-    for (let start = 0; start < rows.length; start += size) {
-      const counts = await upsertBars(tx, rows.slice(start, start + size));
-      total.inserted += counts.inserted;
-      total.updated += counts.updated;
-      total.unchanged += counts.unchanged;
-      options.onBatch?.(Math.min(start + size, rows.length));
-      if (db.kind === 'pglite') await yieldToEventLoop();
+  if (rows.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+  // The ticker's row of market_data_ticker_stats stays locked from the first batch to COMMIT, so
+  // an API write of one of the ticker's rows (row lock first, stats row second) can deadlock with
+  // a later batch. PostgreSQL then rolls back one side; when it is this transaction, it is rerun.
+  for (let attempt = 1; ; attempt++) {
+    const total: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
+    try {
+      await db.transaction(async (tx) => {
+        for (let start = 0; start < rows.length; start += size) {
+          const counts = await upsertBars(tx, rows.slice(start, start + size));
+          total.inserted += counts.inserted;
+          total.updated += counts.updated;
+          total.unchanged += counts.unchanged;
+          options.onBatch?.(Math.min(start + size, rows.length));
+          if (db.kind === 'pglite') await yieldToEventLoop();
+        }
+      });
+      return total;
+    } catch (err) {
+      if (attempt >= 3 || !['40P01', '40001'].includes((err as { code?: string }).code ?? '')) throw err;
     }
-  });
-  return total;
+  }
 }
