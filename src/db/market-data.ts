@@ -129,18 +129,22 @@ export async function listMarketData(db: Queryable, filter: ListFilter, page: Li
   return { total, rows: items };
 }
 
+export const GET_SQL = `SELECT ${COLUMNS} FROM market_data WHERE id = $1`;
+
 export async function getMarketData(db: Queryable, id: number): Promise<MarketDataRow | undefined> {
-  const { rows } = await db.query<MarketDataRow>(`SELECT ${COLUMNS} FROM market_data WHERE id = $1`, [id], { name: 'market_data_get' });
+  const { rows } = await db.query<MarketDataRow>(GET_SQL, [id], { name: 'market_data_get' });
   return rows[0];
 }
 
 /** Inserts one bar; undefined when (ticker, date) already exists. */
-export async function insertMarketData(db: Queryable, bar: Bar): Promise<MarketDataRow | undefined> {
-  const { rows } = await db.query<MarketDataRow>(
-    `INSERT INTO market_data (ticker, date, open, high, low, close, volume)
+export const INSERT_SQL = `INSERT INTO market_data (ticker, date, open, high, low, close, volume)
      VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (ticker, date) DO NOTHING
-     RETURNING ${COLUMNS}`,
+     RETURNING ${COLUMNS}`;
+
+export async function insertMarketData(db: Queryable, bar: Bar): Promise<MarketDataRow | undefined> {
+  const { rows } = await db.query<MarketDataRow>(
+    INSERT_SQL,
     [bar.ticker, bar.date, bar.open, bar.high, bar.low, bar.close, bar.volume],
     { name: 'market_data_insert' },
   );
@@ -219,7 +223,7 @@ export interface UpsertCounts { inserted: number; updated: number; unchanged: nu
 // One statement per batch: unnest turns seven arrays into rows (7 bind parameters whatever the
 // batch size), a row whose values did not change is left alone by the IS DISTINCT FROM guard, and
 // `xmax = 0` tells a fresh insert from an update in RETURNING.
-const UPSERT = `WITH upserted AS (
+export const UPSERT_SQL = `WITH upserted AS (
   INSERT INTO market_data AS m (ticker, date, open, high, low, close, volume)
   SELECT * FROM unnest($1::varchar[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::bigint[])
   ON CONFLICT (ticker, date) DO UPDATE SET
@@ -242,7 +246,7 @@ export async function upsertBars(db: Queryable, bars: readonly Bar[]): Promise<U
     columns[0].push(b.ticker); columns[1].push(b.date); columns[2].push(b.open); columns[3].push(b.high);
     columns[4].push(b.low); columns[5].push(b.close); columns[6].push(b.volume);
   }
-  const { rows } = await db.query<{ inserted: number; updated: number }>(UPSERT, columns, { name: 'market_data_upsert' });
+  const { rows } = await db.query<{ inserted: number; updated: number }>(UPSERT_SQL, columns, { name: 'market_data_upsert' });
   const { inserted, updated } = rows[0]!;
   return { inserted, updated, unchanged: bars.length - inserted - updated };
 }

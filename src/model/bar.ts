@@ -32,6 +32,8 @@ export function parseTicker(raw: unknown): Parsed<string> {
 }
 
 const DECIMAL = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
+/** A plain decimal that fits NUMERIC(15,6) as written: the common case, handled without big.js. */
+const PLAIN = /^0*(\d{1,9})(?:\.(?=\d)(\d{0,6}?)0*)?$/;
 
 /**
  * A price given as a decimal string (`"150.00"`, exactly as typed) or a JS number; returns the
@@ -42,6 +44,12 @@ export function parsePrice(raw: unknown): Parsed<string> {
   if (typeof raw === 'string') text = raw.trim();
   else if (typeof raw === 'number' && Number.isFinite(raw)) text = String(raw);
   else return { ok: false, message: 'must be a number or a decimal string' };
+  // Fast path, exact: Alpha Vantage's "306.7500" and most API input. (A backfill parses millions.)
+  const plain = text.length <= 64 ? PLAIN.exec(text) : null;
+  if (plain) {
+    const value = plain[2] ? `${plain[1]}.${plain[2]}` : plain[1]!;
+    return /[1-9]/.test(value) ? { ok: true, value } : { ok: false, message: 'must be greater than 0' };
+  }
   if (text.length > 64 || !DECIMAL.test(text)) return { ok: false, message: 'must be a decimal number' };
   const value = new Big(text);
   if (value.lte(0)) return { ok: false, message: 'must be greater than 0' };
@@ -72,9 +80,14 @@ export function parseVolume(raw: unknown): Parsed<number> {
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+let lastAllowed = { at: NaN, date: '' };
+
 /** The latest date that is already today somewhere on Earth (UTC+14), so no market's today is "future". */
 export function latestAllowedDate(now: Date = new Date()): string {
-  return new Date(now.getTime() + 14 * 3_600_000).toISOString().slice(0, 10);
+  const at = now.getTime();
+  // One value per `now`: a transform checks thousands of dates against the same one.
+  if (at !== lastAllowed.at) lastAllowed = { at, date: new Date(at + 14 * 3_600_000).toISOString().slice(0, 10) };
+  return lastAllowed.date;
 }
 
 export function parseDate(raw: unknown, now: Date = new Date()): Parsed<string> {

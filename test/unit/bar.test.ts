@@ -11,6 +11,11 @@ describe('parsePrice', () => {
     ['1.5e2', '150'],
     ['  42 ', '42'],
     [1e-6, '0.000001'],
+    ['306.7500', '306.75'], // Alpha Vantage's form, on the fast path
+    ['00012.50', '12.5'],
+    ['7', '7'],
+    ['10.000000', '10'],
+    ['1.1234560', '1.123456'],
   ])('accepts %j as %s', (raw, expected) => {
     expect(parsePrice(raw)).toEqual({ ok: true, value: expected });
   });
@@ -30,6 +35,13 @@ describe('parsePrice', () => {
     ['1,5', 'must be a decimal number'],
     ['0x10', 'must be a decimal number'],
     ['1'.repeat(65), 'must be a decimal number'],
+    ['0'.repeat(64) + '1', 'must be a decimal number'],
+    ['1.', 'must be a decimal number'],
+    ['.5', 'must be a decimal number'],
+    ['0.000000', 'must be greater than 0'],
+    ['000', 'must be greater than 0'],
+    ['1.1234567', 'must have at most 6 decimal places'],
+    ['1234567890.5', 'must be less than 1000000000'],
     [Number.NaN, 'must be a number or a decimal string'],
     [Number.POSITIVE_INFINITY, 'must be a number or a decimal string'],
     [null, 'must be a number or a decimal string'],
@@ -101,6 +113,13 @@ describe('checkPrices', () => {
     ['high below low', { ...ok, high: '148' }, [{ field: 'high', message: 'must not be below low (149)' }]],
     ['open above high', { ...ok, open: '155.000001' }, [{ field: 'open', message: 'must be between low (149) and high (155)' }]],
     ['close below low', { ...ok, close: '148.999999' }, [{ field: 'close', message: 'must be between low (149) and high (155)' }]],
+    ['stored text with trailing zeros', { open: '150.000000', high: '155.000000', low: '149.000000', close: '155.000001' }, [
+      { field: 'close', message: 'must be between low (149.000000) and high (155.000000)' }]],
+    ['the widest prices', { open: '999999999.999999', high: '999999999.999999', low: '0.000001', close: '0.000001' }, []],
+    ['one millionth below the top', { open: '999999999.999999', high: '999999999.999998', low: '1', close: '1' }, [
+      { field: 'open', message: 'must be between low (1) and high (999999999.999998)' }]],
+    ['forms outside the fast path, compared exactly', { open: '1.5e2', high: '1.55e2', low: '149', close: '1.4899999e2' }, [
+      { field: 'close', message: 'must be between low (149) and high (1.55e2)' }]],
     ['both out', { ...ok, open: '160', close: '100' }, [
       { field: 'open', message: 'must be between low (149) and high (155)' },
       { field: 'close', message: 'must be between low (149) and high (155)' },

@@ -1,0 +1,94 @@
+// Two ETL measurements through the real code paths, against the fake Alpha Vantage with the
+// limits off: a 2.5M-row backfill by `npm run etl` (time and peak memory of that process), and
+// API latency on the embedded database while the service loads 500k rows.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { migrate } from '../../src/db/migrate.ts';
+import { openPglite } from '../../src/db/pglite.ts';
+import { load, type LoadResult } from './http-load.ts';
+import { node, peakRssMb, startService, type Child } from './process.ts';
+import { createDatabase, dropDatabase, seedSql } from './seed.ts';
+
+export const FAKE_KEY = 'BENCH-FAKE-KEY-0001';
+const NO_LIMITS = { ALPHA_VANTAGE_MIN_INTERVAL_MS: '0', ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '100000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '100000000' };
+const tickerList = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(4, '0')}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Asks the fake for every symbol once, so that generating the bodies is not timed. */
+export async function warmFake(fakeUrl: string, symbols: string[]): Promise<void> {
+  for (let i = 0; i < symbols.length; i += 8) {
+    await Promise.all(symbols.slice(i, i + 8).map(async (symbol) => {
+      const res = await fetch(`${fakeUrl}?function=TIME_SERIES_DAILY&symbol=${symbol}&outputsize=full&apikey=${FAKE_KEY}`);
+      await res.arrayBuffer();
+    }));
+  }
+}
+
+export interface BackfillResult { tickers: number; rows: number; seconds: number; peak_rss_mb: number; exit_code: number | null }
+
+export async function backfill(url: string, fakeUrl: string, tickers: number): Promise<BackfillResult> {
+  await createDatabase(url, true);
+  const symbols = tickerList('B', tickers);
+  await warmFake(fakeUrl, symbols);
+  const started = process.hrtime.bigint();
+  const cli: Child = node('src/cli/etl.ts', ['--tickers', symbols.join(','), '--full'], {
+    DATABASE_URL: url, ALPHA_VANTAGE_BASE_URL: fakeUrl, ALPHA_VANTAGE_API_KEY: FAKE_KEY, ...NO_LIMITS,
+  });
+  let peak = 0;
+  const poll = setInterval(() => {
+    try { peak = Math.max(peak, peakRssMb(cli.proc.pid!)); } catch { /* exited */ }
+  }, 100);
+  const code = await new Promise<number | null>((resolve) => cli.proc.once('exit', (c) => resolve(c)));
+  clearInterval(poll);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const rows = Number((await client.query('SELECT count(*) AS n FROM market_data')).rows[0].n);
+  await client.end();
+  await dropDatabase(url);
+  if (code !== 0) throw new Error(`npm run etl exited ${code}:\n${cli.output().slice(-3000)}`);
+  return { tickers, rows, seconds, peak_rss_mb: peak, exit_code: code };
+}
+
+export interface PgliteResult { idle: LoadResult; loading: LoadResult; load_rows: number; load_seconds: number; ratio: number }
+
+/** s1 against the service on PGlite: idle, then while POST /etl/run loads `loadTickers` × days rows. */
+export async function pgliteUnderLoad(fakeUrl: string, loadTickers: number, connections: number, seconds: number, warmup: number): Promise<PgliteResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-bench-pglite-'));
+  try {
+    const db = await openPglite(dir);
+    let firstDate: string;
+    let lastDate: string;
+    try {
+      await migrate(db);
+      await db.exec(seedSql({ tickers: 100, days: 2000, endDate: '2024-12-31' }));
+      const { rows } = await db.query<{ first: string; last: string }>(`SELECT min(date) AS first, max(date) AS last FROM market_data`);
+      [firstDate, lastDate] = [rows[0]!.first, rows[0]!.last];
+    } finally {
+      await db.close();
+    }
+    const symbols = tickerList('P', loadTickers);
+    await warmFake(fakeUrl, symbols);
+    const service = await startService({ DATA_DIR: dir, ETL_ENABLED: 'false', LOG_LEVEL: 'warn', ALPHA_VANTAGE_BASE_URL: fakeUrl, ALPHA_VANTAGE_API_KEY: FAKE_KEY, ...NO_LIMITS });
+    try {
+      const target = { url: service.url, ntickers: 100, firstDate, lastDate, maxId: 200_000, tag: 'PGL' };
+      const idle = await load(target, { kind: 's1' }, connections, seconds, warmup);
+      const started = Date.now();
+      const run = fetch(`${service.url}/api/v1/etl/run?tickers=${symbols.join(',')}&incremental=false`, { method: 'POST' })
+        .then(async (res) => ({ status: res.status, body: await res.json() as { total_loaded: number } }));
+      await sleep(500); // the first ticker is fetched and its load begins
+      const loading = await load(target, { kind: 's1' }, connections, seconds, 0);
+      const done = await run;
+      const loadSeconds = (Date.now() - started) / 1000;
+      if (done.status !== 200) throw new Error(`etl run answered ${done.status}`);
+      if (loadSeconds < seconds + 0.5) throw new Error(`the load (${loadSeconds} s) ended before the measurement did; load more rows`);
+      return { idle, loading, load_rows: done.body.total_loaded, load_seconds: loadSeconds, ratio: loading.p99_ms / idle.p99_ms };
+    } finally {
+      await service.stop();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

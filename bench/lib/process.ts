@@ -1,0 +1,74 @@
+// Child processes of the benchmark: the service itself (as `npm start` runs it) and the fake
+// Alpha Vantage, each in its own process so their CPU and memory are their own.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Child { proc: ChildProcess; output(): string; stop(): Promise<number | null> }
+
+export function node(script: string, args: string[], env: Record<string, string>): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => { out = (out + d).slice(-200_000); });
+  proc.stderr!.on('data', (d) => { out = (out + d).slice(-200_000); });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  return {
+    proc,
+    output: () => out,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts the service and waits for health 200. */
+export async function startService(env: Record<string, string>): Promise<Child & { url: string }> {
+  const port = await freePort();
+  const child = node('src/main.ts', [], { ...env, PORT: String(port) });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/api/v1/health`)).status === 200) break;
+    } catch { /* not up yet */ }
+    if (child.proc.exitCode !== null || Date.now() > deadline) throw new Error(`service did not start:\n${child.output()}`);
+    await sleep(200);
+  }
+  return { ...child, url };
+}
+
+/** The fake Alpha Vantage (scripts/fake-alpha-vantage.ts): every symbol gets `days` bars. */
+export async function startFake(days: number, key: string): Promise<Child & { url: string }> {
+  const child = node('scripts/fake-alpha-vantage.ts', ['--days', String(days), '--key', key], {});
+  const deadline = Date.now() + 30_000;
+  while (!/^http:\/\/\S+\/query$/m.test(child.output())) {
+    if (child.proc.exitCode !== null || Date.now() > deadline) throw new Error(`fake Alpha Vantage did not start:\n${child.output()}`);
+    await sleep(50);
+  }
+  return { ...child, url: /^(http:\/\/\S+\/query)$/m.exec(child.output())![1]! };
+}
+
+/** Peak resident memory of a live process (VmHWM), in MB. */
+export function peakRssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+}

@@ -1,0 +1,187 @@
+// `npm run bench`: the service against the database's own ceilings, on this machine, in one run.
+//   1. HTTP scenarios s1–s6 (and a cursor page at depth 1,000,000) against the service
+//      (WORKERS=2, pool 16 each, as the peer harness runs FastAPI), and pgbench replaying the
+//      same SQL with the same client counts — BENCH_RUNS times each, medians reported;
+//   2. the loader against the raw unnest upsert (new, changed, unchanged rows);
+//   3. a 2.5M-row backfill from a local fake Alpha Vantage through `npm run etl`: time, peak memory;
+//   4. the embedded database: s1's p99 while the service loads 500k rows, against its idle p99.
+// Prints a table, writes bench/results/<time>.json, exits 1 if a target it measures is missed.
+// Env: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/md_bench), BENCH_RUNS=3,
+// BENCH_SECONDS=5, BENCH_WARMUP=1, BENCH_PARTS=http,loader,backfill,pglite.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { encodeCursor } from '../src/api/cursor.ts';
+import { HAVE_WRK, load, type LoadResult, type Scenario, type Target } from './lib/http-load.ts';
+import { backfill, FAKE_KEY, pgliteUnderLoad } from './lib/ingest.ts';
+import { loaderCases } from './lib/loader.ts';
+import { pgbench, type SqlScenario } from './lib/pgbench.ts';
+import { ROOT, startFake, startService } from './lib/process.ts';
+import { ensureSeeded } from './lib/seed.ts';
+
+const env = process.env;
+const URL_ = env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/md_bench';
+const RUNS = Number(env.BENCH_RUNS ?? 3);
+const SECONDS = Number(env.BENCH_SECONDS ?? 5);
+const WARMUP = Number(env.BENCH_WARMUP ?? 1);
+const PARTS = new Set((env.BENCH_PARTS ?? 'http,loader,backfill,pglite').split(','));
+const DATASET = { tickers: 500, days: 5000, endDate: '2024-12-31' };
+const CONNECTIONS = 32;
+const DEEP_CONNECTIONS = 4; // s3, as the peer harness runs it
+const withDb = (suffix: string) => { const u = new URL(URL_); u.pathname = `${u.pathname}_${suffix}`; return u.toString(); };
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };
+const medianResult = (rs: LoadResult[]): LoadResult => ({
+  rps: median(rs.map((r) => r.rps)), p50_ms: median(rs.map((r) => r.p50_ms)), p99_ms: median(rs.map((r) => r.p99_ms)),
+  errors: rs.reduce((n, r) => n + r.errors + r.non2xx, 0), requests: rs.reduce((n, r) => n + r.requests, 0), non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
+});
+
+// What the FastAPI peer measured on this kind of machine (issue 4; ../shared/peer/RESULTS.md run 3).
+// Only for orientation: the live comparison is ../shared/peer/compare.sh.
+const PEER_RECORDED: Record<string, number> = { s1: 319.8, s2: 13.7, s3: 1.7, s4: 1679, s5: 3368, s6: 723 };
+
+interface Check { name: string; value: number; limit: number; ok: boolean; text: string }
+const checks: Check[] = [];
+const check = (name: string, value: number, op: '>=' | '<=', limit: number, text: string) =>
+  checks.push({ name, value, limit, ok: op === '>=' ? value >= limit : value <= limit, text });
+
+const results: Record<string, unknown> = {
+  started_at: new Date().toISOString(), machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+  settings: { runs: RUNS, seconds: SECONDS, warmup: WARMUP, connections: CONNECTIONS, deep_connections: DEEP_CONNECTIONS, load_generator: HAVE_WRK ? 'wrk' : 'autocannon', dataset: DATASET },
+};
+
+async function httpPart(): Promise<void> {
+  await ensureSeeded(URL_, DATASET, log);
+  const client = new pg.Client({ connectionString: URL_ });
+  await client.connect();
+  const q = async (sql: string) => (await client.query(sql)).rows[0];
+  const { first, last } = await q(`SELECT to_char(min(date), 'YYYY-MM-DD') AS first, to_char(max(date), 'YYYY-MM-DD') AS last FROM market_data WHERE ticker = 'T0001'`);
+  const deep = await q(`SELECT to_char(date, 'YYYY-MM-DD') AS date, ticker FROM market_data ORDER BY date DESC, ticker ASC OFFSET 999999 LIMIT 1`);
+  const pgVersion = (await q('SHOW server_version')).server_version;
+  results.postgres = pgVersion;
+  const cursorAt = { date: deep.date as string, ticker: deep.ticker as string };
+  const cursor = encodeCursor({ ...cursorAt, order: 'desc', page: 20_001 });
+  const maxId = DATASET.tickers * DATASET.days;
+  const span = Math.round((Date.parse(last) - Date.parse(first)) / 86_400_000) - 364;
+
+  const scenarios: [string, Scenario, SqlScenario, number][] = [
+    ['s1', { kind: 's1' }, 's1', CONNECTIONS],
+    ['s2', { kind: 'static', path: '/api/v1/market-data?page=1&size=50' }, 's2', CONNECTIONS],
+    ['s3', { kind: 'static', path: '/api/v1/market-data?page=20000&size=50' }, 's3', DEEP_CONNECTIONS],
+    ['s3c', { kind: 'static', path: `/api/v1/market-data?size=50&cursor=${cursor}` }, 's3c', CONNECTIONS],
+    ['s4', { kind: 's4' }, 's4', CONNECTIONS],
+    ['s5', { kind: 'static', path: '/api/v1/health' }, 's5', CONNECTIONS],
+    ['s6', { kind: 's6' }, 's6', CONNECTIONS],
+  ];
+  const http: Record<string, LoadResult[]> = {};
+  const sql: Record<string, LoadResult[]> = {};
+  const service = await startService({ DATABASE_URL: URL_, WORKERS: '2', DATABASE_POOL_SIZE: '16', LOG_LEVEL: 'warn', ETL_ENABLED: 'false' });
+  try {
+    // The API's answer must be right, not only fast: the total is exact.
+    const body = await (await fetch(`${service.url}/api/v1/market-data?page=1&size=50`)).json() as { total: number };
+    const exact = Number((await q('SELECT count(*) AS n FROM market_data')).n);
+    if (body.total !== exact) throw new Error(`total ${body.total} != count(*) ${exact}`);
+    for (let run = 1; run <= RUNS; run++) {
+      for (const [name, scenario, sqlScenario, connections] of scenarios) {
+        const target: Target = { url: service.url, ntickers: DATASET.tickers, firstDate: first, lastDate: last, maxId, tag: `${Date.now().toString(36).slice(-4)}${run}` };
+        (http[name] ??= []).push(await load(target, scenario, connections, SECONDS, WARMUP));
+        if (WARMUP > 0) await pgbench(URL_, sqlScenario, cursorAt, { ntickers: DATASET.tickers, firstDate: first, span, maxId }, connections, WARMUP);
+        (sql[name] ??= []).push(await pgbench(URL_, sqlScenario, cursorAt, { ntickers: DATASET.tickers, firstDate: first, span, maxId }, connections, SECONDS));
+        log(`run ${run} ${name}: service ${http[name]!.at(-1)!.rps.toFixed(0)} req/s, p99 ${http[name]!.at(-1)!.p99_ms.toFixed(1)} ms; sql ${sql[name]!.at(-1)!.rps.toFixed(0)} tps`);
+      }
+      await client.query(`DELETE FROM market_data WHERE ticker LIKE 'ZZ%'`);
+      await client.query('VACUUM ANALYZE market_data');
+    }
+  } finally {
+    await service.stop();
+    await client.query(`DELETE FROM market_data WHERE ticker LIKE 'ZZ%'`).catch(() => {});
+    await client.end();
+  }
+  const table = Object.fromEntries(scenarios.map(([name]) => {
+    const service = medianResult(http[name]!);
+    const db = medianResult(sql[name]!);
+    return [name, { service, sql: db, of_sql: service.rps / db.rps, vs_peer_recorded: PEER_RECORDED[name] ? service.rps / PEER_RECORDED[name]! : null, runs: http[name] }];
+  }));
+  results.http = table;
+  const t = table as Record<string, { service: LoadResult; sql: LoadResult }>;
+  check('s1 ≥ 50% of its SQL in pgbench', t.s1!.service.rps / t.s1!.sql.rps, '>=', 0.5, `${t.s1!.service.rps.toFixed(0)} req/s vs ${t.s1!.sql.rps.toFixed(0)} tps`);
+  check('s1 p99 ≤ 30 ms', t.s1!.service.p99_ms, '<=', 30, `${t.s1!.service.p99_ms.toFixed(1)} ms`);
+  check('cursor page at depth 1M costs ≤ 1.2× page 1', t.s2!.service.rps / t.s3c!.service.rps, '<=', 1.2, `${t.s3c!.service.rps.toFixed(0)} vs ${t.s2!.service.rps.toFixed(0)} req/s`);
+  for (const [name] of scenarios) check(`${name}: no errors`, t[name]!.service.errors, '<=', 0, `${t[name]!.service.errors} errors in ${t[name]!.service.requests} requests`);
+}
+
+async function loaderPart(): Promise<void> {
+  const runs: Awaited<ReturnType<typeof loaderCases>>[] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    runs.push(await loaderCases(withDb('loader'), 50, 5000));
+    log(`run ${run} loader: ${runs.at(-1)!.map((r) => `${r.case} ${(r.ratio * 100).toFixed(0)}%`).join(', ')}`);
+  }
+  const { dropDatabase } = await import('./lib/seed.ts');
+  await dropDatabase(withDb('loader'));
+  const cases = runs[0]!.map((r, i) => ({
+    case: r.case,
+    loader_rows_per_s: median(runs.map((x) => x[i]!.loader_rows_per_s)),
+    raw_rows_per_s: median(runs.map((x) => x[i]!.raw_rows_per_s)),
+    plain_rows_per_s: median(runs.map((x) => x[i]!.plain_rows_per_s)),
+    ratio: median(runs.map((x) => x[i]!.ratio)),
+  }));
+  results.loader = cases;
+  for (const c of cases) check(`loader, ${c.case} rows ≥ 80% of the raw upsert`, c.ratio, '>=', 0.8, `${c.loader_rows_per_s} vs ${c.raw_rows_per_s} rows/s`);
+}
+
+async function ingestParts(): Promise<void> {
+  const fake = await startFake(5000, FAKE_KEY);
+  try {
+    if (PARTS.has('backfill')) {
+      log('backfill: 500 tickers × 5000 days through npm run etl…');
+      const b = await backfill(withDb('backfill'), fake.url, 500);
+      results.backfill = b;
+      log(`backfill: ${b.rows} rows in ${b.seconds.toFixed(1)} s, peak RSS ${b.peak_rss_mb.toFixed(0)} MB`);
+      check('backfill of 2.5M rows ≤ 60 s', b.seconds, '<=', 60, `${b.rows} rows in ${b.seconds.toFixed(1)} s (${Math.round(b.rows / b.seconds)} rows/s)`);
+      check('backfill peak RSS ≤ 300 MB', b.peak_rss_mb, '<=', 300, `${b.peak_rss_mb.toFixed(0)} MB`);
+      check('backfill loaded every row', b.rows, '>=', 2_500_000, `${b.rows} rows`);
+    }
+    if (PARTS.has('pglite')) {
+      const runs = [];
+      for (let run = 1; run <= RUNS; run++) {
+        runs.push(await pgliteUnderLoad(fake.url, 100, CONNECTIONS, SECONDS, WARMUP));
+        const r = runs.at(-1)!;
+        log(`run ${run} pglite: s1 p99 idle ${r.idle.p99_ms.toFixed(1)} ms, loading ${r.loading.p99_ms.toFixed(1)} ms (${r.load_rows} rows in ${r.load_seconds.toFixed(1)} s)`);
+      }
+      const ratio = median(runs.map((r) => r.ratio));
+      results.pglite = { runs, ratio, idle_p99_ms: median(runs.map((r) => r.idle.p99_ms)), loading_p99_ms: median(runs.map((r) => r.loading.p99_ms)) };
+      check('PGlite: s1 p99 during a 500k-row load ≤ 3× idle', ratio, '<=', 3, `${median(runs.map((r) => r.loading.p99_ms)).toFixed(1)} vs ${median(runs.map((r) => r.idle.p99_ms)).toFixed(1)} ms`);
+    }
+  } finally {
+    await fake.stop();
+  }
+}
+
+const started = Date.now();
+if (PARTS.has('http')) await httpPart();
+if (PARTS.has('loader')) await loaderPart();
+if (PARTS.has('backfill') || PARTS.has('pglite')) await ingestParts();
+results.seconds = Math.round((Date.now() - started) / 1000);
+results.checks = checks;
+
+const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+if (results.http) {
+  console.log(`\n| scenario | service req/s | p50 / p99 ms | SQL alone (pgbench) tps | service ÷ SQL | ÷ recorded FastAPI |\n|---|---|---|---|---|---|`);
+  for (const [name, r] of Object.entries(results.http as Record<string, { service: LoadResult; sql: LoadResult; of_sql: number; vs_peer_recorded: number | null }>)) {
+    console.log(`| ${name} | ${fmt(r.service.rps)} | ${fmt(r.service.p50_ms, 1)} / ${fmt(r.service.p99_ms, 1)} | ${fmt(r.sql.rps)} | ${fmt(r.of_sql * 100)}% | ${r.vs_peer_recorded ? `${fmt(r.vs_peer_recorded, 1)}×` : '-'} |`);
+  }
+}
+if (results.loader) {
+  console.log(`\n| loader case | loader rows/s | raw upsert rows/s | loader ÷ raw | raw into a plain table (no triggers) |\n|---|---|---|---|---|`);
+  for (const c of results.loader as { case: string; loader_rows_per_s: number; raw_rows_per_s: number; plain_rows_per_s: number; ratio: number }[]) {
+    console.log(`| ${c.case} | ${c.loader_rows_per_s} | ${c.raw_rows_per_s} | ${fmt(c.ratio * 100)}% | ${c.plain_rows_per_s} |`);
+  }
+}
+console.log(`\n| target | measured | |\n|---|---|---|`);
+for (const c of checks) console.log(`| ${c.name} | ${c.text} | ${c.ok ? 'met' : '**MISSED**'} |`);
+const file = path.join(ROOT, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}.json`);
+fs.mkdirSync(path.dirname(file), { recursive: true });
+fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\n${results.seconds} s; ${path.relative(ROOT, file)}`);
+process.exitCode = checks.every((c) => c.ok) ? 0 : 1;
