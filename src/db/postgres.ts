@@ -64,13 +64,34 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   // which would crash the process if unheard. The pool drops that client and makes a new one later.
   pool.on('error', (err) => options.logger?.warn({ err }, 'database connection lost; it will be replaced'));
 
+  // A checked-out client's connection can die between its queries too (a session holding the
+  // ETL's run lock sits idle for minutes). pg then emits 'error' on the client itself, which the
+  // pool does not hear while the client is out: unheard, it would crash the process.
+  const checkOut = async (): Promise<{ client: pg.PoolClient; lost: () => boolean; done: (broken: boolean) => void }> => {
+    const client = await pool.connect();
+    let lost = false;
+    const onError = (err: Error) => {
+      lost = true;
+      options.logger?.warn({ err }, 'database connection lost while in use');
+    };
+    client.on('error', onError);
+    return {
+      client,
+      lost: () => lost,
+      done: (broken) => {
+        client.removeListener('error', onError);
+        client.release(broken || lost);
+      },
+    };
+  };
+
   const self = queryable(pool);
   return {
     kind: 'postgres',
     query: self.query,
     exec: self.exec,
     async transaction(fn) {
-      const client = await pool.connect();
+      const { client, done } = await checkOut();
       let broken = false;
       try {
         await client.query('BEGIN');
@@ -81,11 +102,11 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         await client.query('ROLLBACK').catch(() => { broken = true; });
         throw err;
       } finally {
-        client.release(broken);
+        done(broken);
       }
     },
     async withSession(fn) {
-      const client = await pool.connect();
+      const { client, done } = await checkOut();
       let broken = false;
       try {
         return await fn(queryable(client));
@@ -93,7 +114,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         broken = true; // session state (locks) may be left behind: do not reuse this connection
         throw err;
       } finally {
-        client.release(broken);
+        done(broken);
       }
     },
     async ping(timeoutMs) {
