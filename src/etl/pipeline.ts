@@ -121,10 +121,10 @@ export class EtlRunner {
       const status = request.signal?.aborted ? 'aborted' : state.error ? 'failed' : 'completed';
       await finishRun(db, runId, status, state.error ?? (status === 'aborted' ? 'stopped: the service is shutting down' : undefined));
     } catch (err) {
-      // The database itself failed mid-run; record it if it can still be recorded.
+      // The database itself failed mid-run; record it now, or once the database is back.
       const message = this.deps.redact((err as Error).message);
       log.error({ err: message }, 'etl run failed');
-      await finishRun(db, runId, 'failed', `database error: ${message}`).catch(() => {});
+      await finishRun(db, runId, 'failed', `database error: ${message}`).catch(() => this.finishWhenBack(runId, `database error: ${message}`, log));
       recordEtlRun(request.trigger, 'failed');
       throw err;
     }
@@ -132,6 +132,17 @@ export class EtlRunner {
     recordEtlRun(request.trigger, run.status, run.started_at);
     log.info({ status: run.status, successful: run.successful, failed: run.failed, skipped: run.skipped, total_loaded: run.total_loaded }, 'etl run finished');
     return run;
+  }
+
+  /** Retries recording a failed run every 2 s for up to 10 minutes (the database is down now). */
+  private finishWhenBack(runId: number, error: string, log: Logger): void {
+    let tries = 0;
+    const timer = setInterval(() => {
+      finishRun(this.deps.db, runId, 'failed', error).then(() => {
+        clearInterval(timer);
+        log.info('etl run failure recorded now that the database answers');
+      }, () => { if (++tries >= 300) clearInterval(timer); });
+    }, 2000).unref();
   }
 
   private async processTicker(ticker: string, request: RunRequest, state: RunState, log: Logger): Promise<Result> {
