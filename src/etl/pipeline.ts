@@ -8,6 +8,7 @@ import {
 } from '../db/etl-runs.ts';
 import { newestDate } from '../db/market-data.ts';
 import type { Logger } from '../logger.ts';
+import type { Bar } from '../model/bar.ts';
 import { recordEtlRun, recordEtlTicker } from '../metrics.ts';
 import type { FailureKind } from './classify.ts';
 import type { AlphaVantage } from './extract.ts';
@@ -57,6 +58,8 @@ const RUN_LOCK = 727_000_002;
 
 interface RunState { stop?: string; error?: string }
 type Result = Omit<TickerResult, 'finished_at'>;
+/** A ticker ready to load (`bars`), or done without a load. */
+interface Prepared { result: Result; bars?: Bar[]; log: Logger }
 
 export class EtlRunner {
   private current: Promise<RunDetail> | undefined;
@@ -106,10 +109,19 @@ export class EtlRunner {
     const log = this.deps.logger.child({ run_id: runId });
     log.info({ trigger: request.trigger, tickers, force: !!request.force, incremental: request.incremental !== false, stale_runs_closed: stale }, 'etl run started');
     const state: RunState = {};
+    // While a ticker loads, the next one is fetched and transformed: the database and Alpha
+    // Vantage (or the transform) work at the same time. At most two tickers' bars are in memory.
+    const ahead = new AbortController();
+    const aheadRequest = { ...request, signal: AbortSignal.any([request.signal!, ahead.signal]) };
+    const prepare = (position: number) => this.prepare(tickers[position]!, aheadRequest, state, log.child({ ticker: tickers[position] }));
+    let next = tickers.length ? prepare(0) : undefined;
     try {
-      for (const [position, ticker] of tickers.entries()) {
-        const tickerLog = log.child({ ticker });
-        const result = await this.processTicker(ticker, request, state, tickerLog);
+      for (const [position] of tickers.entries()) {
+        const prepared = await next!;
+        // This ticker's fetch has been classified, so a stop it caused is already in `state`.
+        next = position + 1 < tickers.length ? prepare(position + 1) : undefined;
+        const tickerLog = prepared.log;
+        const result = await this.load(prepared, request);
         await recordTickerResult(db, runId, position, result);
         recordEtlTicker(result);
         tickerLog.info({
@@ -121,6 +133,8 @@ export class EtlRunner {
       const status = request.signal?.aborted ? 'aborted' : state.error ? 'failed' : 'completed';
       await finishRun(db, runId, status, state.error ?? (status === 'aborted' ? 'stopped: the service is shutting down' : undefined));
     } catch (err) {
+      ahead.abort(err);
+      await next?.catch(() => {});
       // The database itself failed mid-run; record it now, or once the database is back.
       const message = this.deps.redact((err as Error).message);
       log.error({ err: message }, 'etl run failed');
@@ -145,19 +159,24 @@ export class EtlRunner {
     }, 2000).unref();
   }
 
-  private async processTicker(ticker: string, request: RunRequest, state: RunState, log: Logger): Promise<Result> {
+  /**
+   * Everything before the load: freshness, the request, the transform. A ticker that needs no
+   * load comes back with its final result.
+   */
+  private async prepare(ticker: string, request: RunRequest, state: RunState, log: Logger): Promise<Prepared> {
     const { db, alphaVantage } = this.deps;
     const result: Result = {
       ticker, status: 'skipped', output_size: null, requests: 0, extracted: 0, transformed: 0, inserted: 0, updated: 0,
       unchanged: 0, rejected: 0, rejections: [], reason: null, fetched_at: null, started_at: new Date().toISOString(),
     };
-    if (state.stop) return { ...result, reason: state.stop };
-    if (request.signal?.aborted) return { ...result, reason: 'skipped: the service is stopping' };
+    const done = (final: Result): Prepared => ({ result: final, log });
+    if (state.stop) return done({ ...result, reason: state.stop });
+    if (request.signal?.aborted) return done({ ...result, reason: 'skipped: the service is stopping' });
     try {
       const now = this.now();
       const newest = await newestDate(db, ticker);
       if (!request.force && isUpToDate(newest, await lastFetchedAt(db, ticker), now)) {
-        return { ...result, status: 'no_new_data', reason: `up to date: the newest bar (${newest}) is the latest there can be before the next close` };
+        return done({ ...result, status: 'no_new_data', reason: `up to date: the newest bar (${newest}) is the latest there can be before the next close` });
       }
       result.output_size = chooseOutputSize(newest, now, !!request.force || request.incremental === false);
       const { outcome, requests } = await alphaVantage.fetchDaily(ticker, result.output_size, request.signal);
@@ -165,20 +184,19 @@ export class EtlRunner {
       if (outcome.kind === 'data') {
         result.fetched_at = this.now().toISOString();
         const transformed = transform(ticker, outcome.rows, { now, duplicates: outcome.duplicates });
-        const counts = await loadBars(db, transformed.bars, { onBatch: (done) => log.debug({ done, of: transformed.bars.length }, 'batch loaded') });
-        const changed = counts.inserted + counts.updated;
         return {
-          ...result, ...counts, status: changed > 0 ? 'success' : 'no_new_data',
-          extracted: outcome.rows.length, transformed: transformed.bars.length,
-          rejected: transformed.rejected, rejections: transformed.rejections,
-          reason: transformed.rejected ? `${transformed.rejected} row(s) rejected` : changed ? null : 'no new or changed rows',
+          log, bars: transformed.bars,
+          result: {
+            ...result, extracted: outcome.rows.length, transformed: transformed.bars.length,
+            rejected: transformed.rejected, rejections: transformed.rejections,
+          },
         };
       }
       const reason = `${LABEL[outcome.kind]}: ${outcome.message}`;
       switch (outcome.kind) {
         case 'budget_exhausted':
           state.stop = `skipped: ${reason}`;
-          return { ...result, reason: state.stop };
+          return done({ ...result, reason: state.stop });
         case 'daily_limit':
           state.stop = `skipped: Alpha Vantage's daily limit is reached (${outcome.message})`;
           break;
@@ -192,13 +210,34 @@ export class EtlRunner {
             this.demoKeyExplained = true;
             log.warn(`the "demo" key only serves Alpha Vantage's documented examples (such as IBM): ${FREE_KEY_HELP}`);
           }
-          return { ...result, status: 'failed', reason: `${reason} — ${FREE_KEY_HELP}` };
+          return done({ ...result, status: 'failed', reason: `${reason} — ${FREE_KEY_HELP}` });
       }
-      return { ...result, status: 'failed', reason };
+      return done({ ...result, status: 'failed', reason });
     } catch (err) {
-      if (request.signal?.aborted) return { ...result, reason: 'abandoned: the service is stopping' };
-      log.warn({ err: this.deps.redact((err as Error).message) }, 'ticker failed');
-      return { ...result, status: 'failed', reason: `error: ${this.deps.redact((err as Error).message)}` };
+      return done(this.failed(result, err, request, log));
     }
+  }
+
+  /** Loads a prepared ticker whole (one transaction), or passes its final result on. */
+  private async load(prepared: Prepared, request: RunRequest): Promise<Result> {
+    const { result, bars, log } = prepared;
+    if (!bars) return result;
+    try {
+      const counts = await loadBars(this.deps.db, bars, { onBatch: (done) => log.debug({ done, of: bars.length }, 'batch loaded') });
+      const changed = counts.inserted + counts.updated;
+      return {
+        ...result, ...counts, status: changed > 0 ? 'success' : 'no_new_data',
+        reason: result.rejected ? `${result.rejected} row(s) rejected` : changed ? null : 'no new or changed rows',
+      };
+    } catch (err) {
+      return this.failed(result, err, request, log);
+    }
+  }
+
+  private failed(result: Result, err: unknown, request: RunRequest, log: Logger): Result {
+    if (request.signal?.aborted) return { ...result, status: 'skipped', reason: 'abandoned: the service is stopping' };
+    const message = this.deps.redact((err as Error).message);
+    log.warn({ err: message }, 'ticker failed');
+    return { ...result, status: 'failed', reason: `error: ${message}` };
   }
 }
