@@ -11,6 +11,7 @@ import { registerDocs } from './api/docs.ts';
 import { registerErrorHandlers } from './api/errors.ts';
 import { registerJsonBodyParser } from './api/json-body.ts';
 import { registerSecurity, serverOptions } from './api/security.ts';
+import { registerDrainOnClose } from './api/drain.ts';
 import { registerMetrics } from './metrics.ts';
 import { validatorCompiler } from './api/validation.ts';
 import { MarketDataRecord } from './api/schemas.ts';
@@ -65,6 +66,7 @@ export async function buildApp({ config, db, logger, etl, webDir }: AppDeps): Pr
   registerJsonBodyParser(app);
   registerErrorHandlers(app);
   await registerSecurity(app, config);
+  registerDrainOnClose(app);
   registerApiKeyAuth(app, config.apiKey);
   // Shared schemas live on the root: a plugin adding its own would get Fastify's default validator.
   app.addSchema(MarketDataRecord);

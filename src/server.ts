@@ -3,6 +3,7 @@
 import cluster from 'node:cluster';
 import os from 'node:os';
 import { buildApp } from './app.ts';
+import { stopAccepting } from './api/drain.ts';
 import type { Config } from './config.ts';
 import { createEtl } from './etl/index.ts';
 import { Scheduler } from './etl/scheduler.ts';
@@ -55,6 +56,7 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
       process.exit(1);
     }, 10_000).unref();
     try {
+      await stopAccepting(app); // refuse new connections at once; open ones are served until close
       await scheduler?.stop();
       await etl.runner.stop(); // abandons the current ticker cleanly, whoever started the run
       await app.close(); // stops accepting, lets in-flight requests finish

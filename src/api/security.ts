@@ -28,6 +28,8 @@ export function serverOptions(config: Config): Partial<FastifyServerOptions> {
     // timeout fire up to 30 s late.
     http: timeout ? { requestTimeout: timeout, connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(timeout / 4))) } : {},
     trustProxy: config.http.trustProxy,
+    // While closing, requests on open connections are still served, with `Connection: close` (drain.ts).
+    return503OnClosing: false,
     clientErrorHandler,
     frameworkErrors,
   } as Partial<FastifyServerOptions>;
