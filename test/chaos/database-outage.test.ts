@@ -34,7 +34,6 @@ describe.runIf(SERVER_URL && PRIVATE_POSTGRES_AVAILABLE)('a database outage duri
     });
   }, 120_000);
   afterAll(async () => {
-    if (process.env.DEBUG_CHAOS) console.log(service?.output().split('\n').slice(-40).join('\n'));
     await service?.stop();
     await fake?.close();
     server?.destroy();
