@@ -73,7 +73,7 @@ export async function ensureSeeded(url: string, d: Dataset, log: (line: string) 
     await client.query(`DELETE FROM market_data WHERE ticker LIKE 'ZZ%'`);
     await client.query('CREATE TABLE IF NOT EXISTS bench_seed (tickers int, days int, end_date date, seeded_at timestamptz)');
     const mark = await client.query('SELECT tickers, days, to_char(end_date, \'YYYY-MM-DD\') AS end_date FROM bench_seed');
-    const count = Number((await client.query('SELECT sum(rows) AS n FROM market_data_day_counts')).rows[0].n ?? 0);
+    const count = Number((await client.query('SELECT sum(rows) AS n FROM market_data_day_totals')).rows[0].n ?? 0);
     const m = mark.rows[0];
     if (m && m.tickers === d.tickers && m.days === d.days && m.end_date === d.endDate && count === d.tickers * d.days) {
       log(`dataset present: ${count} rows`);
@@ -84,6 +84,7 @@ export async function ensureSeeded(url: string, d: Dataset, log: (line: string) 
     await client.query('TRUNCATE market_data RESTART IDENTITY');
     await client.query('SET maintenance_work_mem = \'512MB\'');
     await client.query(seedSql(d));
+    await client.query('SELECT market_data_compact_counts()');
     await client.query('VACUUM (ANALYZE) market_data');
     await client.query('VACUUM (ANALYZE) market_data_day_counts');
     await client.query('DELETE FROM bench_seed');

@@ -71,11 +71,13 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
   }
   const where = (conds: string[]): string => (conds.length ? `WHERE ${conds.join(' AND ')}` : '');
 
-  // Without a ticker filter the total comes from the per-day counts kept by triggers
-  // (migration 0002); with one, counting index entries of those tickers is already cheap.
+  // Without a ticker filter the total comes from the per-day counts kept by triggers, plus the
+  // deltas not yet folded into them (migrations 0002, 0005); with one, counting index entries of
+  // those tickers is already cheap.
   const total = filter.tickers?.length
     ? `SELECT count(*) AS total FROM market_data ${where([...rowConds, ...dateConds])}`
-    : `SELECT coalesce(sum(rows), 0)::bigint AS total FROM market_data_day_counts ${where(dateConds)}`;
+    : `SELECT ((SELECT coalesce(sum(rows), 0) FROM market_data_day_counts ${where(dateConds)})
+            + (SELECT coalesce(sum(rows), 0) FROM market_data_day_count_deltas ${where(dateConds)}))::bigint AS total`;
 
   const pageConds = [...rowConds, ...dateConds];
   if (page.after) {
@@ -100,7 +102,7 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
     seek = `WITH seek AS (
   SELECT date AS day, (${o}::bigint - before)::bigint AS skip
   FROM (SELECT date, rows, sum(rows) OVER (ORDER BY date ${dir}) - rows AS before
-        FROM market_data_day_counts ${where(dateConds)}) AS c
+        FROM market_data_day_totals ${where(dateConds)}) AS c
   WHERE before + rows > ${o}::bigint
   ORDER BY date ${dir} LIMIT 1
 )

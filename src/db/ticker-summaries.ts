@@ -1,6 +1,6 @@
 // Every stored ticker with its size, date range and newest close, for the dashboard's ticker list.
-// Counts and change times come from market_data_ticker_stats (kept by the triggers of migration
-// 0004); the rest are index probes per ticker, so the cost grows with tickers, not with rows.
+// Counts and change times come from market_data_ticker_totals (kept by the triggers of migrations
+// 0004 and 0005); the rest are index probes per ticker, so the cost grows with tickers, not with rows.
 import type { Queryable } from './database.ts';
 
 export interface TickerListing {
@@ -20,7 +20,7 @@ export interface TickerListing {
 export async function listTickerSummaries(db: Queryable): Promise<TickerListing[]> {
   const { rows } = await db.query<TickerListing>(
     `SELECT s.ticker, s.rows, f.first_date, l.last_date, l.close, l.previous_close, s.changed_at AS updated_at, e.fetched_at
-     FROM market_data_ticker_stats s
+     FROM market_data_ticker_totals s
      CROSS JOIN LATERAL (SELECT min(date) AS first_date FROM market_data WHERE ticker = s.ticker) AS f
      CROSS JOIN LATERAL (
        SELECT max(date) AS last_date,

@@ -1,6 +1,7 @@
 // One ETL run: tickers one at a time through the shared limiter; extract → transform → load; a
 // result row per ticker as soon as it is done. One ticker's failure never stops the others, except
 // Alpha Vantage's daily cap (or our own daily budget) and an invalid key, which stop the run.
+import { compactCounts } from '../db/counts.ts';
 import type { Database } from '../db/database.ts';
 import {
   abortStaleRuns, createRun, finishRun, getRun, lastFetchedAt, recordTickerResult,
@@ -142,6 +143,7 @@ export class EtlRunner {
       recordEtlRun(request.trigger, 'failed');
       throw err;
     }
+    await compactCounts(db).catch(() => {}); // fold the run's count deltas (the service also does it every 2 s)
     const run = (await getRun(db, runId))!;
     recordEtlRun(request.trigger, run.status, run.started_at);
     log.info({ status: run.status, successful: run.successful, failed: run.failed, skipped: run.skipped, total_loaded: run.total_loaded }, 'etl run finished');

@@ -79,7 +79,7 @@ describe.each(DATABASE_KINDS)('ticker summaries on %s', (kind) => {
 
     await t.db.exec('TRUNCATE market_data');
     expect(await summaries()).toEqual([]);
-    const { rows } = await t.db.query('SELECT * FROM market_data_ticker_stats');
+    const { rows } = await t.db.query('SELECT * FROM market_data_ticker_totals');
     expect(rows).toEqual([]);
   });
 

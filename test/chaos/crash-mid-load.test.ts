@@ -115,9 +115,9 @@ describe.each(DATABASE_KINDS)('SIGKILL at random moments of a load on %s', (kind
         const { rows: [check] } = await db.query<{ n: number; distinct_n: number; day_total: number; stats_total: number; stats_off: number }>(
           `SELECT (SELECT count(*)::int FROM market_data) AS n,
                   (SELECT count(DISTINCT (ticker, date))::int FROM market_data) AS distinct_n,
-                  (SELECT coalesce(sum(rows), 0)::int FROM market_data_day_counts) AS day_total,
-                  (SELECT coalesce(sum(rows), 0)::int FROM market_data_ticker_stats) AS stats_total,
-                  (SELECT count(*)::int FROM market_data_ticker_stats s
+                  (SELECT coalesce(sum(rows), 0)::int FROM market_data_day_totals) AS day_total,
+                  (SELECT coalesce(sum(rows), 0)::int FROM market_data_ticker_totals) AS stats_total,
+                  (SELECT count(*)::int FROM market_data_ticker_totals s
                     WHERE s.rows <> (SELECT count(*) FROM market_data m WHERE m.ticker = s.ticker)) AS stats_off`);
         expect(check).toEqual({ n: check!.n, distinct_n: check!.n, day_total: check!.n, stats_total: check!.n, stats_off: 0 });
         const { rows: [migrations] } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');

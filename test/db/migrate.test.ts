@@ -41,7 +41,7 @@ describe.runIf(SERVER_URL)('migrations on the PostgreSQL server', () => {
       fs.rmSync(csv, { force: true });
     }
     const { rows } = await replicas[0]!.query<{ kept: number; counted: number }>(`
-      SELECT (SELECT sum(rows)::bigint FROM market_data_day_counts) AS kept, (SELECT count(*) FROM market_data) AS counted`);
+      SELECT (SELECT sum(rows)::bigint FROM market_data_day_totals) AS kept, (SELECT count(*) FROM market_data) AS counted`);
     expect(rows[0]).toEqual({ kept: 84, counted: 84 });
   });
 });

@@ -1,19 +1,28 @@
 // Migrations, constraints and the maintained per-day counts, on every database kind.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { compactCounts } from '../../src/db/counts.ts';
 import { migrate, readMigrations } from '../../src/db/migrate.ts';
 import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 
 const insert = (t: TestDatabase, values: string) =>
   t.db.query(`INSERT INTO market_data (ticker, date, open, high, low, close, volume) VALUES ${values}`);
 
-/** The maintained total must always equal a real count(*), per date and overall. */
+/**
+ * The maintained total must always equal a real count(*), per date and overall: with deltas
+ * pending, and again once they are folded into the counts.
+ */
 async function expectCountsExact(t: TestDatabase): Promise<void> {
-  const { rows } = await t.db.query<{ date: string; counted: number; kept: number }>(`
-    SELECT coalesce(a.date, k.date) AS date, coalesce(a.n, 0) AS counted, coalesce(k.rows, 0)::bigint AS kept
-    FROM (SELECT date, count(*) AS n FROM market_data GROUP BY date) a
-    FULL JOIN market_data_day_counts k ON k.date = a.date
-    WHERE coalesce(a.n, 0) <> coalesce(k.rows, 0)`);
-  expect(rows).toEqual([]);
+  for (const step of ['pending', 'compacted']) {
+    if (step === 'compacted') await compactCounts(t.db);
+    const { rows } = await t.db.query<{ date: string; counted: number; kept: number }>(`
+      SELECT coalesce(a.date, k.date) AS date, coalesce(a.n, 0) AS counted, coalesce(k.rows, 0)::bigint AS kept
+      FROM (SELECT date, count(*) AS n FROM market_data GROUP BY date) a
+      FULL JOIN market_data_day_totals k ON k.date = a.date
+      WHERE coalesce(a.n, 0) <> coalesce(k.rows, 0)`);
+    expect(rows, step).toEqual([]);
+  }
+  const pending = await t.db.query<{ n: number }>('SELECT count(*) AS n FROM market_data_day_count_deltas');
+  expect(pending.rows[0]!.n).toBe(0);
 }
 
 describe.each(DATABASE_KINDS)('schema on %s', (kind) => {
@@ -71,7 +80,7 @@ describe.each(DATABASE_KINDS)('schema on %s', (kind) => {
     await t.db.query(`INSERT INTO market_data (ticker, date, open, high, low, close, volume)
       SELECT 'T' || t, date '2024-01-01' + d, 10, 11, 9, 10, 100 FROM generate_series(1, 20) t, generate_series(0, 49) d`);
     await expectCountsExact(t);
-    expect((await t.db.query('SELECT sum(rows)::bigint AS n FROM market_data_day_counts')).rows[0]).toEqual({ n: 1000 });
+    expect((await t.db.query('SELECT sum(rows)::bigint AS n FROM market_data_day_totals')).rows[0]).toEqual({ n: 1000 });
 
     await t.db.query(`UPDATE market_data SET close = 10.5 WHERE ticker = 'T1'`); // no date moves
     await expectCountsExact(t);
@@ -86,7 +95,7 @@ describe.each(DATABASE_KINDS)('schema on %s', (kind) => {
     await expectCountsExact(t);
     await t.db.exec('TRUNCATE market_data');
     await expectCountsExact(t);
-    expect((await t.db.query('SELECT count(*) AS n FROM market_data_day_counts WHERE rows <> 0')).rows[0]).toEqual({ n: 0 });
+    expect((await t.db.query('SELECT count(*) AS n FROM market_data_day_totals WHERE rows <> 0')).rows[0]).toEqual({ n: 0 });
   });
 
   it('rolls the counts back with the rows', async () => {
@@ -95,6 +104,6 @@ describe.each(DATABASE_KINDS)('schema on %s', (kind) => {
       throw new Error('abort');
     })).rejects.toThrow('abort');
     await expectCountsExact(t);
-    expect((await t.db.query('SELECT coalesce(sum(rows), 0)::bigint AS n FROM market_data_day_counts')).rows[0]).toEqual({ n: 0 });
+    expect((await t.db.query('SELECT coalesce(sum(rows), 0)::bigint AS n FROM market_data_day_totals')).rows[0]).toEqual({ n: 0 });
   });
 });

@@ -92,7 +92,7 @@ describe.each(DATABASE_KINDS)('SIGKILL during an ETL load on %s', (kind) => {
       const { rows } = await after.query<{ n: number; distinct_n: number; tickers: number }>(
         'SELECT count(*) AS n, count(DISTINCT (ticker, date)) AS distinct_n, count(DISTINCT ticker) AS tickers FROM market_data');
       expect(rows[0]).toEqual({ n: ROWS * 3, distinct_n: ROWS * 3, tickers: 3 });
-      const total = await after.query<{ total: number }>('SELECT sum(rows)::bigint AS total FROM market_data_day_counts');
+      const total = await after.query<{ total: number }>('SELECT sum(rows)::bigint AS total FROM market_data_day_totals');
       expect(total.rows[0]!.total).toBe(ROWS * 3); // the maintained counts agree
       const migrations = await after.query<{ n: number }>('SELECT count(*) AS n FROM schema_migrations');
       expect(migrations.rows[0]!.n).toBe(readMigrations().length);

@@ -192,7 +192,7 @@ describe.runIf(SERVER_URL)('a second writer on the same PostgreSQL database', ()
     }
     // The trigger-kept counts agree with the table.
     const { rows: counts } = await dbs[0]!.query<{ ok: boolean }>(
-      `SELECT (SELECT coalesce(sum(rows), 0) FROM market_data_day_counts) = (SELECT count(*) FROM market_data) AS ok`);
+      `SELECT (SELECT coalesce(sum(rows), 0) FROM market_data_day_totals) = (SELECT count(*) FROM market_data) AS ok`);
     expect(counts[0]!.ok).toBe(true);
   });
 });

@@ -1,0 +1,130 @@
+-- The maintained counts (per day, 0002; per ticker, 0004) no longer update a shared row inside the
+-- writer's transaction. Before, every writer of a day or of a ticker held that counter row until it
+-- committed: writers of the same ticker (or day) queued behind each other — 1,260 single-row
+-- inserts/s into one ticker against 5,550/s into random ones, measured with pgbench — and an API
+-- update could deadlock with an ETL load of the same ticker.
+-- Now the triggers only append deltas (an insert takes no lock anyone waits for), and
+-- market_data_compact_counts() folds the deltas into the counts from time to time (the service
+-- calls it every few seconds). Readers add the pending deltas to the counts — the views below —
+-- so totals stay exact at every moment, compacted or not, in one snapshot.
+
+CREATE TABLE market_data_day_count_deltas (
+    date  date   NOT NULL,
+    rows  bigint NOT NULL
+);
+
+CREATE TABLE market_data_ticker_stat_deltas (
+    ticker      varchar(16) NOT NULL,
+    rows        bigint      NOT NULL,
+    changed_at  timestamptz NOT NULL
+);
+
+CREATE OR REPLACE FUNCTION market_data_count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO market_data_day_count_deltas (date, rows) SELECT date, count(*) FROM inserted GROUP BY date;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION market_data_count_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO market_data_day_count_deltas (date, rows) SELECT date, -count(*) FROM deleted GROUP BY date;
+    RETURN NULL;
+END $$;
+
+-- Only a change of date moves a row between days.
+CREATE OR REPLACE FUNCTION market_data_count_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO market_data_day_count_deltas (date, rows)
+    SELECT date, sum(n) FROM (
+        SELECT date, 1 AS n FROM after_update
+        UNION ALL
+        SELECT date, -1 FROM before_update
+    ) AS moved
+    GROUP BY date HAVING sum(n) <> 0;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION market_data_ticker_stats_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO market_data_ticker_stat_deltas (ticker, rows, changed_at) SELECT ticker, count(*), now() FROM inserted GROUP BY ticker;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION market_data_ticker_stats_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO market_data_ticker_stat_deltas (ticker, rows, changed_at) SELECT ticker, -count(*), now() FROM deleted GROUP BY ticker;
+    RETURN NULL;
+END $$;
+
+-- Every updated ticker gets a new changed_at; only a change of ticker moves rows between counts.
+CREATE OR REPLACE FUNCTION market_data_ticker_stats_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO market_data_ticker_stat_deltas (ticker, rows, changed_at)
+    SELECT ticker, sum(n), now() FROM (
+        SELECT ticker, 1 AS n FROM after_update
+        UNION ALL
+        SELECT ticker, -1 FROM before_update
+    ) AS moved
+    GROUP BY ticker;
+    RETURN NULL;
+END $$;
+
+-- Arbitrary but fixed: compactions (and TRUNCATE's reset) one at a time.
+CREATE OR REPLACE FUNCTION market_data_count_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(727000003);
+    DELETE FROM market_data_day_counts;
+    DELETE FROM market_data_day_count_deltas;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION market_data_ticker_stats_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(727000003);
+    DELETE FROM market_data_ticker_stats;
+    DELETE FROM market_data_ticker_stat_deltas;
+    RETURN NULL;
+END $$;
+
+-- Folds the committed deltas into the counts; returns how many delta rows it folded. A delta
+-- committed while it runs is simply left for the next time. Skips at once when another session
+-- is compacting.
+CREATE FUNCTION market_data_compact_counts() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    days bigint;
+    tickers bigint;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(727000003) THEN
+        RETURN 0;
+    END IF;
+    WITH moved AS (DELETE FROM market_data_day_count_deltas RETURNING date, rows),
+    folded AS (
+        INSERT INTO market_data_day_counts AS c (date, rows)
+        SELECT date, sum(rows) FROM moved GROUP BY date ORDER BY date
+        ON CONFLICT (date) DO UPDATE SET rows = c.rows + EXCLUDED.rows
+    )
+    SELECT count(*) INTO days FROM moved;
+    WITH moved AS (DELETE FROM market_data_ticker_stat_deltas RETURNING ticker, rows, changed_at),
+    folded AS (
+        INSERT INTO market_data_ticker_stats AS s (ticker, rows, changed_at)
+        SELECT ticker, sum(rows), max(changed_at) FROM moved GROUP BY ticker ORDER BY ticker
+        ON CONFLICT (ticker) DO UPDATE SET rows = s.rows + EXCLUDED.rows, changed_at = greatest(s.changed_at, EXCLUDED.changed_at)
+    )
+    SELECT count(*) INTO tickers FROM moved;
+    RETURN days + tickers;
+END $$;
+
+-- What readers use: the counts plus the deltas not yet folded in.
+CREATE VIEW market_data_day_totals AS
+SELECT date, sum(rows)::bigint AS rows
+FROM (SELECT date, rows FROM market_data_day_counts
+      UNION ALL
+      SELECT date, rows FROM market_data_day_count_deltas) AS d
+GROUP BY date;
+
+CREATE VIEW market_data_ticker_totals AS
+SELECT ticker, sum(rows)::bigint AS rows, max(changed_at) AS changed_at
+FROM (SELECT ticker, rows, changed_at FROM market_data_ticker_stats
+      UNION ALL
+      SELECT ticker, rows, changed_at FROM market_data_ticker_stat_deltas) AS t
+GROUP BY ticker;
