@@ -1,0 +1,189 @@
+// Upstream chaos: a fake Alpha Vantage answering 200 tickers with every documented failure body,
+// HTTP errors, HTML and truncated JSON, slow answers, answers slower than the client waits, and
+// dropped connections, mixed at random (seeded), over repeated runs. Each run ends; every ticker
+// gets exactly the outcome its answers call for (with retries), with a reason naming it; the
+// daily limit, a refused key and our own budget stop a run where they should; the budget holds
+// (requests the fake saw = requests counted in the database ≤ budget); memory stays flat.
+import { runInNewContext } from 'node:vm';
+import v8 from 'node:v8';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunDetail } from '../../src/db/etl-runs.ts';
+import { createEtl, type Etl } from '../../src/etl/index.ts';
+import { syntheticBars } from '../fixtures/alpha-vantage.ts';
+import { captureLogger, testConfig } from '../helpers/app.ts';
+import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { startFakeAlphaVantage, type Behaviour, type FakeAlphaVantage } from '../helpers/fake-alpha-vantage.ts';
+
+const KEY = 'AVKEY-upstream-chaos-0123456789';
+const NOW = new Date('2025-01-02T12:00:00Z');
+const TICKERS = Array.from({ length: 200 }, (_, i) => `CH${String(i).padStart(3, '0')}`);
+const RETRIES = 3;
+const CLIENT_TIMEOUT_MS = 150;
+const RUNS = 5;
+
+v8.setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+}
+
+// What each kind of answer is, and how the pipeline must report it (the reason's label).
+type Kind = 'data' | 'timeout' | 'network' | 'http_error' | 'http_4xx' | 'minute_limit' | 'burst_limit' | 'premium' | 'demo_key'
+  | 'invalid_symbol' | 'empty' | 'malformed' | 'missing_series' | 'daily_limit' | 'invalid_key';
+const TRANSIENT = new Set<Kind>(['timeout', 'network', 'http_error', 'minute_limit', 'burst_limit']);
+const LABEL: Record<Exclude<Kind, 'data'>, string> = {
+  timeout: 'timeout', network: 'network error', http_error: 'HTTP error', http_4xx: 'HTTP error', minute_limit: 'per-minute limit',
+  burst_limit: 'burst limit', premium: 'premium endpoint', demo_key: 'demo key refused', invalid_symbol: 'invalid symbol',
+  empty: 'no data', malformed: 'malformed response', missing_series: 'unexpected response', daily_limit: 'daily limit', invalid_key: 'invalid API key',
+};
+const series = { synthetic: 60, end: '2024-12-31' } as const;
+const withBadRows = (() => {
+  const bars = syntheticBars('BAD', 60, '2024-12-31');
+  bars[5] = { ...bars[5]!, close: '-1.0000' };
+  bars[9] = { ...bars[9]!, volume: '12.5' };
+  return { data: bars };
+})();
+const ANSWERS: [Kind, Behaviour, number][] = [
+  ['data', series, 8], ['data', withBadRows, 1], ['data', { delayMs: 30, then: series }, 2],
+  ['timeout', { delayMs: CLIENT_TIMEOUT_MS + 250, then: series }, 1], ['network', { drop: true }, 2],
+  ['http_error', { http: 503 }, 1], ['http_error', { http: 500 }, 1], ['http_error', { http: 502 }, 1], ['http_4xx', { http: 404 }, 0.5],
+  ['minute_limit', { http: 429 }, 0.5], ['minute_limit', { fail: 'minute_limit' }, 0.5], ['burst_limit', { fail: 'burst_limit' }, 1],
+  ['premium', { fail: 'premium' }, 0.5], ['demo_key', { fail: 'demo_key' }, 0.5], ['invalid_symbol', { fail: 'invalid_symbol' }, 0.5],
+  ['empty', { fail: 'empty' }, 0.5], ['malformed', { body: '<html><body>502 Bad Gateway</body></html>', contentType: 'text/html' }, 0.5],
+  ['malformed', { body: '{"Meta Data": {"1. Information": "Daily Prices', status: 200 }, 0.5], ['malformed', { body: '[]' }, 0.3],
+  ['missing_series', { body: '{"Meta Data":{"2. Symbol":"X"}}' }, 0.3],
+];
+const TOTAL_WEIGHT = ANSWERS.reduce((s, a) => s + a[2], 0);
+
+interface Plan { answers: [Kind, Behaviour][]; final: Kind; attempts: number; rejected: boolean }
+
+function planFor(rand: () => number, forced?: Kind): Plan {
+  const pick = (): [Kind, Behaviour] => {
+    let r = rand() * TOTAL_WEIGHT;
+    for (const [kind, b, w] of ANSWERS) if ((r -= w) <= 0) return [kind, b];
+    return ['data', series];
+  };
+  const answers = forced === 'daily_limit' ? [['daily_limit', { fail: 'daily_limit' }] as [Kind, Behaviour]]
+    : forced === 'invalid_key' ? [['invalid_key', { fail: 'invalid_key' }] as [Kind, Behaviour]]
+      : Array.from({ length: 1 + Math.floor(rand() * 4) }, pick);
+  // The client's retries: the first answer that is not transient decides, or the last attempt.
+  let attempts = 0;
+  let final: [Kind, Behaviour] = answers[0]!;
+  for (let a = 0; a <= RETRIES; a++) {
+    attempts++;
+    final = answers[Math.min(a, answers.length - 1)]!;
+    if (!TRANSIENT.has(final[0])) break;
+  }
+  return { answers, final: final[0], attempts, rejected: final[1] === withBadRows };
+}
+
+describe.each(DATABASE_KINDS)('upstream chaos on %s', (kind) => {
+  let t: TestDatabase;
+  let fake: FakeAlphaVantage;
+  const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
+  const rand = random(seed);
+  // Runs 1-4 fit the budget; run 5 runs out of it half way.
+  const plans = Array.from({ length: RUNS }, (_, run) => TICKERS.map((_, i) =>
+    planFor(rand, run === 0 && i === 190 ? 'daily_limit' : run === 1 && i === 180 ? 'invalid_key' : undefined)));
+  const planned = plans.map((p, run) => {
+    const stopAt = run === 0 ? 190 : run === 1 ? 180 : p.length;
+    return p.slice(0, stopAt + (stopAt < p.length ? 1 : 0)).reduce((s, x) => s + x.attempts, 0);
+  });
+  const budget = planned.slice(0, 4).reduce((a, b) => a + b, 0) + Math.floor(planned[4]! / 2);
+
+  beforeAll(async () => {
+    [t, fake] = await Promise.all([openTestDatabase(kind), startFakeAlphaVantage({ key: KEY })]);
+  });
+  afterAll(async () => {
+    await fake?.close();
+    await t?.drop();
+  });
+
+  function etl(): Etl {
+    const config = testConfig({
+      ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0',
+      ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '100000', ALPHA_VANTAGE_REQUESTS_PER_DAY: String(budget),
+    });
+    return createEtl(config, t.db, captureLogger(config).logger, {
+      retry: { retries: RETRIES, minDelayMs: 1, maxDelayMs: 5, minuteLimitDelayMs: 1 }, timeoutMs: CLIENT_TIMEOUT_MS, now: () => NOW,
+    });
+  }
+
+  it('ends every run with an outcome and a reason per ticker, holds the budget, and keeps memory flat', async () => {
+    const runner = etl().runner; // one long-lived pipeline, as in the service
+    const heap: number[] = [];
+    let seen = 0;
+    const tally = { requests: 0, faults: 0, byOutcome: {} as Record<string, number> };
+    const stored: (string | undefined)[][] = [];
+
+    for (let run = 0; run < RUNS; run++) {
+      for (const [i, ticker] of TICKERS.entries()) fake.set(ticker, plans[run]![i]!.answers.map(([, b]) => b));
+      const started = Date.now();
+      const result: RunDetail = await runner.run({ tickers: TICKERS, trigger: 'api', force: true });
+      expect(Date.now() - started).toBeLessThan(120_000);
+      expect(result.details).toHaveLength(TICKERS.length);
+      const requests = fake.requests.length;
+      fake.requests.length = 0; // the fake's log is this process's memory too
+      seen += requests;
+      tally.requests += requests;
+      expect(result.details.reduce((s, d) => s + d.requests, 0)).toBe(requests);
+
+      let stop: RegExp | undefined;
+      for (const [i, d] of result.details.entries()) {
+        const plan = plans[run]![i]!;
+        tally.faults += plan.answers.slice(0, plan.attempts).filter(([k]) => k !== 'data').length;
+        const what = `run ${run + 1} ${d.ticker} (seed ${seed}): ${JSON.stringify(d)} for ${JSON.stringify(plan.answers.map(([k]) => k))}`;
+        if (stop) {
+          expect(d.status, what).toBe('skipped');
+          expect(d.reason, what).toMatch(stop);
+          continue;
+        }
+        if (d.status === 'skipped' && /daily budget/.test(d.reason ?? '')) { // our own budget ran out here
+          expect(run, what).toBe(RUNS - 1);
+          stop = /^skipped: daily budget: /;
+          continue;
+        }
+        tally.byOutcome[plan.final] = (tally.byOutcome[plan.final] ?? 0) + 1;
+        expect(d.requests, what).toBe(plan.attempts);
+        if (plan.final === 'data') {
+          // Which version of each of the 60 days is stored decides whether this load changes anything.
+          const rows = (stored[i] ??= Array<string | undefined>(60).fill(undefined));
+          const next = plan.rejected ? 'B' : 'S';
+          let changed = false;
+          for (let day = 0; day < 60; day++) {
+            if (plan.rejected && (day === 5 || day === 9)) continue; // the two rejected rows
+            if (rows[day] !== next) changed = true;
+            rows[day] = next;
+          }
+          expect(d.status, what).toBe(changed ? 'success' : 'no_new_data');
+          if (plan.rejected) expect(d.reason, what).toBe('2 row(s) rejected');
+        } else {
+          expect(d.status, what).toBe('failed');
+          expect(d.reason, what).toMatch(new RegExp(`^${LABEL[plan.final]}: `));
+          if (TRANSIENT.has(plan.final)) expect(d.reason, what).toContain(`(gave up after ${RETRIES + 1} attempts)`);
+        }
+        if (plan.final === 'daily_limit') stop = /^skipped: Alpha Vantage's daily limit is reached/;
+        if (plan.final === 'invalid_key') stop = /^skipped: the run stopped because Alpha Vantage rejected the API key/;
+      }
+      expect(result.status).toBe(run === 1 ? 'failed' : 'completed');
+      if (run < RUNS - 1) expect(requests).toBe(planned[run]);
+
+      // The budget holds: what the fake saw is what the database counted, and never more than the budget.
+      const { rows } = await t.db.query<{ used: number }>('SELECT coalesce(sum(requests), 0)::int AS used FROM alpha_vantage_usage');
+      expect(rows[0]!.used).toBe(seen);
+      expect(seen).toBeLessThanOrEqual(budget);
+
+      for (let i = 0; i < 3; i++) gc();
+      heap.push(process.memoryUsage().heapUsed);
+    }
+    expect(seen).toBe(budget); // the last run used up the budget exactly, and stopped
+    // Flat: after the first runs warm everything up, later runs retain nothing of their own.
+    const growth = heap[3]! - heap[1]!;
+    expect(growth).toBeLessThan(2 * 2 ** 20); // seen: about 0.5 MB
+    console.info(`[upstream chaos] ${kind}, seed ${seed}: ${RUNS} runs × ${TICKERS.length} tickers, ${tally.requests} requests to the fake ` +
+      `(budget ${budget}, all used), ${tally.faults} faulty answers served, final outcomes ${JSON.stringify(tally.byOutcome)}, ` +
+      `heapUsed after GC per run (MB) ${heap.map((h) => (h / 2 ** 20).toFixed(1)).join(' ')}`);
+  });
+});
