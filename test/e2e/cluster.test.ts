@@ -2,6 +2,7 @@
 // a dead worker replaced, a clean stop; and a clear refusal on the embedded database.
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { createServerDatabase, SERVER_URL } from '../helpers/databases.ts';
 import { ROOT, startService, type RunningService } from '../helpers/service.ts';
 
@@ -10,9 +11,11 @@ const linesOf = (out: string) => out.split('\n').filter((l) => l.startsWith('{')
 
 describe.runIf(SERVER_URL)('WORKERS=2 on the PostgreSQL server', () => {
   let service: RunningService;
+  let url: string;
   let drop = async () => {};
   beforeAll(async () => {
     const created = await createServerDatabase();
+    url = created.url;
     drop = created.drop;
     service = await startService({
       DATABASE_URL: created.url, WORKERS: '2', ETL_ENABLED: 'true', ETL_INTERVAL_MINUTES: '60',
@@ -35,6 +38,24 @@ describe.runIf(SERVER_URL)('WORKERS=2 on the PostgreSQL server', () => {
     const started = linesOf(service.output()).filter((l) => l.msg === 'etl scheduler started');
     expect(started).toHaveLength(1);
     expect(linesOf(service.output()).filter((l) => String(l.msg).startsWith('API_KEY is not set'))).toHaveLength(1);
+
+    // Writes leave count deltas; the service folds them into the counts within seconds.
+    const created = await fetch(`${service.url}/api/v1/market-data`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ticker: 'CMP', date: '2024-01-02', open: 1, high: 1, low: 1, close: 1, volume: 1 }),
+    });
+    expect(created.status).toBe(201);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const pending = async () => Number((await client.query('SELECT (SELECT count(*) FROM market_data_day_count_deltas) + (SELECT count(*) FROM market_data_ticker_stat_deltas) AS n')).rows[0].n);
+      const until = Date.now() + 15_000;
+      while ((await pending()) > 0 && Date.now() < until) await sleep(200);
+      expect(await pending()).toBe(0);
+      expect((await client.query(`SELECT rows FROM market_data_ticker_stats WHERE ticker = 'CMP'`)).rows).toEqual([{ rows: '1' }]);
+    } finally {
+      await client.end();
+    }
 
     // Kill the scheduling worker: it is replaced, and the replacement schedules.
     const schedulerPid = started[0]!.pid as number;
