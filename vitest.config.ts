@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The long fault-injection tests run with `npm run test:chaos` (vitest.chaos.config.ts).
+    exclude: [...configDefaults.exclude, 'test/chaos/**'],
     pool: 'forks',
     maxWorkers: 2,
     // An embedded database takes ~3 s to start; one is shared per file.
