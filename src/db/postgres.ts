@@ -26,9 +26,9 @@ const ATTEMPTS = 3;
 
 function queryable(client: pg.Pool | pg.PoolClient): Queryable {
   // Only a statement on its own (the pool's autocommit) is retried; inside a transaction the
-  // whole transaction failed and its owner decides. Deadlocks are real here: the ETL holds a
-  // ticker's row of market_data_ticker_stats across the batches of its transaction, while an API
-  // update of one of that ticker's rows locks the row first and the stats row second.
+  // whole transaction failed and its owner decides. (A deadlock between an API write and an ETL
+  // load of the same ticker was real while per-ticker counts lived in one locked row; another
+  // writer on the database — psql, a script — can still lock rows in the opposite order.)
   const retry = client instanceof pg.Pool;
   return {
     async query<T>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<QueryResult<T>> {

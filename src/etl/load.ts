@@ -23,9 +23,9 @@ export async function loadBars(db: Database, bars: readonly Bar[], options: { ba
   const rows = dedupe(bars);
   const size = options.batchSize ?? BATCH_SIZE[db.kind];
   if (rows.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
-  // The ticker's row of market_data_ticker_stats stays locked from the first batch to COMMIT, so
-  // an API write of one of the ticker's rows (row lock first, stats row second) can deadlock with
-  // a later batch. PostgreSQL then rolls back one side; when it is this transaction, it is rerun.
+  // The rows of the first batches stay locked until COMMIT, so another writer holding a row of a
+  // later batch and then wanting one of these deadlocks with the load. PostgreSQL then rolls back
+  // one side; when it is this transaction, it is rerun whole.
   for (let attempt = 1; ; attempt++) {
     const total: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
     try {
