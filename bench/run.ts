@@ -27,6 +27,7 @@ const SECONDS = Number(env.BENCH_SECONDS ?? 5);
 const WARMUP = Number(env.BENCH_WARMUP ?? 1);
 const PARTS = new Set((env.BENCH_PARTS ?? 'http,loader,backfill,pglite').split(','));
 const DATASET = { tickers: 500, days: 5000, endDate: '2024-12-31' };
+const COUNT_TABLES = ['market_data', 'market_data_day_counts', 'market_data_day_count_deltas', 'market_data_ticker_stats', 'market_data_ticker_stat_deltas'];
 const CONNECTIONS = 32;
 const DEEP_CONNECTIONS = 4; // s3, as the peer harness runs it
 const withDb = (suffix: string) => { const u = new URL(URL_); u.pathname = `${u.pathname}_${suffix}`; return u.toString(); };
@@ -91,7 +92,8 @@ async function httpPart(): Promise<void> {
         log(`run ${run} ${name}: service ${http[name]!.at(-1)!.rps.toFixed(0)} req/s, p99 ${http[name]!.at(-1)!.p99_ms.toFixed(1)} ms; sql ${sql[name]!.at(-1)!.rps.toFixed(0)} tps`);
       }
       await client.query(`DELETE FROM market_data WHERE ticker LIKE 'ZZ%'`);
-      await client.query('VACUUM ANALYZE market_data');
+      await client.query('SELECT market_data_compact_counts()');
+      for (const table of COUNT_TABLES) await client.query(`VACUUM ANALYZE ${table}`);
     }
   } finally {
     await service.stop();

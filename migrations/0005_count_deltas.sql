@@ -86,13 +86,15 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- Folds the committed deltas into the counts; returns how many delta rows it folded. A delta
--- committed while it runs is simply left for the next time. Skips at once when another session
--- is compacting.
+-- Folds the committed deltas into the counts and drops counts that fell to zero (days and tickers
+-- with no rows left); returns how many delta rows it folded. A delta committed while it runs is
+-- left for the next time. Skips at once when another session is compacting.
 CREATE FUNCTION market_data_compact_counts() RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     days bigint;
     tickers bigint;
+    empty_days date[];
+    empty_tickers varchar[];
 BEGIN
     IF NOT pg_try_advisory_xact_lock(727000003) THEN
         RETURN 0;
@@ -102,17 +104,26 @@ BEGIN
         INSERT INTO market_data_day_counts AS c (date, rows)
         SELECT date, sum(rows) FROM moved GROUP BY date ORDER BY date
         ON CONFLICT (date) DO UPDATE SET rows = c.rows + EXCLUDED.rows
+        RETURNING date, rows
     )
-    SELECT count(*) INTO days FROM moved;
+    SELECT (SELECT count(*) FROM moved), (SELECT array_agg(date) FROM folded WHERE rows = 0) INTO days, empty_days;
+    DELETE FROM market_data_day_counts WHERE date = ANY (empty_days) AND rows = 0;
+
     WITH moved AS (DELETE FROM market_data_ticker_stat_deltas RETURNING ticker, rows, changed_at),
     folded AS (
         INSERT INTO market_data_ticker_stats AS s (ticker, rows, changed_at)
         SELECT ticker, sum(rows), max(changed_at) FROM moved GROUP BY ticker ORDER BY ticker
         ON CONFLICT (ticker) DO UPDATE SET rows = s.rows + EXCLUDED.rows, changed_at = greatest(s.changed_at, EXCLUDED.changed_at)
+        RETURNING ticker, rows
     )
-    SELECT count(*) INTO tickers FROM moved;
+    SELECT (SELECT count(*) FROM moved), (SELECT array_agg(ticker) FROM folded WHERE rows = 0) INTO tickers, empty_tickers;
+    DELETE FROM market_data_ticker_stats WHERE ticker = ANY (empty_tickers) AND rows = 0;
     RETURN days + tickers;
 END $$;
+
+-- Days and tickers emptied before this migration.
+DELETE FROM market_data_day_counts WHERE rows = 0;
+DELETE FROM market_data_ticker_stats WHERE rows = 0;
 
 -- What readers use: the counts plus the deltas not yet folded in.
 CREATE VIEW market_data_day_totals AS

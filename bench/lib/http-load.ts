@@ -75,6 +75,7 @@ async function withAutocannon(t: Target, s: Scenario, connections: number, secon
 
 export async function load(t: Target, s: Scenario, connections: number, seconds: number, warmupSeconds: number): Promise<LoadResult> {
   const go = HAVE_WRK ? withWrk : withAutocannon;
-  if (warmupSeconds > 0) await go(t, s, connections, warmupSeconds);
+  // The warm-up writes rows of its own (s6): another tag, or the measured run would repeat them.
+  if (warmupSeconds > 0) await go({ ...t, tag: `${t.tag}w` }, s, connections, warmupSeconds);
   return go(t, s, connections, seconds);
 }

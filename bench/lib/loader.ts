@@ -63,7 +63,10 @@ export async function loaderCases(url: string, tickers: number, days: number): P
     const changed = makeBars(tickers, days, 1);
     const byTicker = (bars: Bar[]) => Array.from({ length: tickers }, (_, i) => bars.slice(i * days, (i + 1) * days));
     const vacuum = async () => {
-      for (const t of ['market_data', 'market_data_day_counts', 'plain_ingest']) await client.query(`VACUUM ANALYZE ${t}`);
+      await client.query('SELECT market_data_compact_counts()');
+      for (const t of ['market_data', 'market_data_day_counts', 'market_data_day_count_deltas', 'market_data_ticker_stats', 'market_data_ticker_stat_deltas', 'plain_ingest']) {
+        await client.query(`VACUUM ANALYZE ${t}`);
+      }
     };
 
     const ours = async (bars: Bar[]) => {

@@ -85,8 +85,9 @@ export async function ensureSeeded(url: string, d: Dataset, log: (line: string) 
     await client.query('SET maintenance_work_mem = \'512MB\'');
     await client.query(seedSql(d));
     await client.query('SELECT market_data_compact_counts()');
-    await client.query('VACUUM (ANALYZE) market_data');
-    await client.query('VACUUM (ANALYZE) market_data_day_counts');
+    for (const table of ['market_data', 'market_data_day_counts', 'market_data_day_count_deltas', 'market_data_ticker_stats', 'market_data_ticker_stat_deltas']) {
+      await client.query(`VACUUM (ANALYZE) ${table}`);
+    }
     await client.query('DELETE FROM bench_seed');
     await client.query('INSERT INTO bench_seed VALUES ($1, $2, $3, now())', [d.tickers, d.days, d.endDate]);
     log(`seeded in ${((Date.now() - started) / 1000).toFixed(0)} s`);
