@@ -3,6 +3,7 @@
 // than one generic plan full of `$1 IS NULL OR …`.
 import type { Bar } from '../model/bar.ts';
 import type { Queryable } from './database.ts';
+import { finishRecords, RECORD_JSON } from './record-json.ts';
 
 export interface MarketDataRow {
   id: number;
@@ -75,9 +76,9 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
   // deltas not yet folded into them (migrations 0002, 0005); with one, counting index entries of
   // those tickers is already cheap.
   const total = filter.tickers?.length
-    ? `SELECT count(*) AS total FROM market_data ${where([...rowConds, ...dateConds])}`
+    ? `SELECT count(*) FROM market_data ${where([...rowConds, ...dateConds])}`
     : `SELECT ((SELECT coalesce(sum(rows), 0) FROM market_data_day_counts ${where(dateConds)})
-            + (SELECT coalesce(sum(rows), 0) FROM market_data_day_count_deltas ${where(dateConds)}))::bigint AS total`;
+            + (SELECT coalesce(sum(rows), 0) FROM market_data_day_count_deltas ${where(dateConds)}))::bigint`;
 
   const pageConds = [...rowConds, ...dateConds];
   if (page.after) {
@@ -99,13 +100,13 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
     // how many of that day's rows come before it; the page starts there. One snapshot serves
     // both, so the counts and the rows agree.
     const o = add(page.offset);
-    seek = `WITH seek AS (
+    seek = `seek AS (
   SELECT date AS day, (${o}::bigint - before)::bigint AS skip
   FROM (SELECT date, rows, sum(rows) OVER (ORDER BY date ${dir}) - rows AS before
         FROM market_data_day_totals ${where(dateConds)}) AS c
   WHERE before + rows > ${o}::bigint
   ORDER BY date ${dir} LIMIT 1
-)
+),
 `;
     pageConds.push(`date ${dir === 'DESC' ? '<=' : '>='} (SELECT day FROM seek)`);
     offset = ' OFFSET (SELECT skip FROM seek)';
@@ -114,42 +115,73 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
     offset = ` OFFSET ${add(page.offset)}`;
     key.push('o');
   }
-  const text = `${seek}SELECT t.total, p.* FROM (${total}) AS t
-LEFT JOIN LATERAL (
-  SELECT ${COLUMNS} FROM market_data ${where(pageConds)}
+  // The page's records as one JSON array (record-json.ts), its size, and its last row's key for
+  // the next cursor.
+  const text = `WITH ${seek}page AS (
+  SELECT * FROM market_data ${where(pageConds)}
   ORDER BY date ${dir}, ticker ASC
   LIMIT ${limit}${offset}
-) AS p ON true`;
+)
+SELECT (${total}) AS total,
+  (SELECT count(*) FROM page) AS count,
+  (SELECT string_agg(${RECORD_JSON}, ',' ORDER BY date ${dir}, ticker ASC) FROM page) AS items,
+  (SELECT ARRAY[date::text, ticker] FROM page ORDER BY date ${dir === 'DESC' ? 'ASC' : 'DESC'}, ticker DESC LIMIT 1) AS last`;
   return { name: `market_data_list_${key.join('_')}`, text, params };
 }
 
-export async function listMarketData(db: Queryable, filter: ListFilter, page: ListPage): Promise<{ total: number; rows: MarketDataRow[] }> {
+export interface ListResult {
+  total: number;
+  /** Rows on the page. */
+  count: number;
+  /** The page's records: a JSON array, as sent. */
+  items: string;
+  /** The page's last row, for the next cursor. */
+  last?: Keyset;
+}
+
+export async function listMarketData(db: Queryable, filter: ListFilter, page: ListPage): Promise<ListResult> {
   const { name, text, params } = buildList(filter, page);
-  const { rows } = await db.query<MarketDataRow & { total: number }>(text, params, { name });
-  const total = Number(rows[0]?.total ?? 0);
-  const items = rows[0]?.id == null ? [] : rows.map(({ total: _total, ...row }) => row);
-  return { total, rows: items };
+  const { rows } = await db.query<{ total: number | string; count: number; items: string | null; last: string[] | null }>(text, params, { name });
+  const { total, count, items, last } = rows[0]!;
+  return {
+    total: Number(total), count: Number(count), items: items ? finishRecords(`[${items}]`) : '[]',
+    last: last ? { date: last[0]!, ticker: last[1]! } : undefined,
+  };
 }
 
-export const GET_SQL = `SELECT ${COLUMNS} FROM market_data WHERE id = $1`;
+export const GET_SQL = `SELECT ${RECORD_JSON} AS json FROM market_data WHERE id = $1`;
 
-export async function getMarketData(db: Queryable, id: number): Promise<MarketDataRow | undefined> {
-  const { rows } = await db.query<MarketDataRow>(GET_SQL, [id], { name: 'market_data_get' });
-  return rows[0];
+/** One record as JSON text, as sent; undefined when absent. */
+export async function getMarketData(db: Queryable, id: number): Promise<string | undefined> {
+  const { rows } = await db.query<{ json: string }>(GET_SQL, [id], { name: 'market_data_get' });
+  return rows[0] && finishRecords(rows[0].json);
 }
+
+/** A written record: its key for the log, and its JSON text as sent. */
+export interface Written { id: number; ticker: string; date: string; json: string }
+
+const WRITTEN = `id, ticker, date, ${RECORD_JSON} AS json`;
+const finishWritten = (row: Written | undefined) => row && { ...row, json: finishRecords(row.json) };
 
 /** Inserts one bar; undefined when (ticker, date) already exists. */
 export const INSERT_SQL = `INSERT INTO market_data (ticker, date, open, high, low, close, volume)
      VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (ticker, date) DO NOTHING
-     RETURNING ${COLUMNS}`;
+     RETURNING ${WRITTEN}`;
 
-export async function insertMarketData(db: Queryable, bar: Bar): Promise<MarketDataRow | undefined> {
-  const { rows } = await db.query<MarketDataRow>(
+export async function insertMarketData(db: Queryable, bar: Bar): Promise<Written | undefined> {
+  const { rows } = await db.query<Written>(
     INSERT_SQL,
     [bar.ticker, bar.date, bar.open, bar.high, bar.low, bar.close, bar.volume],
     { name: 'market_data_insert' },
   );
+  return finishWritten(rows[0]);
+}
+
+/** The stored prices of a row, exact (for messages about a rejected change). */
+export async function getPrices(db: Queryable, id: number): Promise<{ open: string; high: string; low: string; close: string } | undefined> {
+  const { rows } = await db.query<{ open: string; high: string; low: string; close: string }>(
+    'SELECT open, high, low, close FROM market_data WHERE id = $1', [id], { name: 'market_data_prices' });
   return rows[0];
 }
 
@@ -159,18 +191,18 @@ export interface MarketDataPatch { open?: string; high?: string; low?: string; c
  * Applies the given fields; undefined when the row does not exist. The CHECK constraints judge
  * the merged row, so a patch that breaks a rule fails with check_violation (23514).
  */
-export async function updateMarketData(db: Queryable, id: number, patch: MarketDataPatch): Promise<MarketDataRow | undefined> {
-  const { rows } = await db.query<MarketDataRow>(
+export async function updateMarketData(db: Queryable, id: number, patch: MarketDataPatch): Promise<Written | undefined> {
+  const { rows } = await db.query<Written>(
     `UPDATE market_data SET
        open = coalesce($2::numeric, open), high = coalesce($3::numeric, high),
        low = coalesce($4::numeric, low), close = coalesce($5::numeric, close),
        volume = coalesce($6::bigint, volume), updated_at = now()
      WHERE id = $1
-     RETURNING ${COLUMNS}`,
+     RETURNING ${WRITTEN}`,
     [id, patch.open ?? null, patch.high ?? null, patch.low ?? null, patch.close ?? null, patch.volume ?? null],
     { name: 'market_data_update' },
   );
-  return rows[0];
+  return finishWritten(rows[0]);
 }
 
 export async function deleteMarketData(db: Queryable, id: number): Promise<boolean> {

@@ -30,7 +30,7 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
   try {
     pg = new PGlite({ dataDir: dataDir ? path.join(dataDir, 'pglite') : undefined, parsers });
     await pg.waitReady;
-    await pg.exec(`SET TimeZone = 'UTC'`);
+    await pg.exec(`SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'`); // the text forms record-json.ts relies on
   } catch (err) {
     release();
     throw err;

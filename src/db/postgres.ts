@@ -56,7 +56,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: options.applicationName ?? 'market-data',
-    options: '-c TimeZone=UTC',
+    options: '-c TimeZone=UTC -c DateStyle=ISO,YMD', // the text forms record-json.ts relies on
     statement_timeout: options.statementTimeoutMs || undefined,
     types,
   });
