@@ -19,6 +19,14 @@ CREATE TABLE market_data_ticker_stat_deltas (
     changed_at  timestamptz NOT NULL
 );
 
+-- The sum of market_data_day_counts, kept by the compaction alone (so no writer waits on it): an
+-- unfiltered total reads one row and the pending day deltas instead of summing every day.
+CREATE TABLE market_data_total (
+    only_row  boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    rows      bigint  NOT NULL
+);
+INSERT INTO market_data_total (rows) SELECT coalesce(sum(rows), 0) FROM market_data_day_counts;
+
 CREATE OR REPLACE FUNCTION market_data_count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO market_data_day_count_deltas (date, rows) SELECT date, count(*) FROM inserted GROUP BY date;
@@ -75,6 +83,7 @@ BEGIN
     PERFORM pg_advisory_xact_lock(727000003);
     DELETE FROM market_data_day_counts;
     DELETE FROM market_data_day_count_deltas;
+    UPDATE market_data_total SET rows = 0;
     RETURN NULL;
 END $$;
 
@@ -92,6 +101,7 @@ END $$;
 CREATE FUNCTION market_data_compact_counts() RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     days bigint;
+    day_rows bigint;
     tickers bigint;
     empty_days date[];
     empty_tickers varchar[];
@@ -106,8 +116,12 @@ BEGIN
         ON CONFLICT (date) DO UPDATE SET rows = c.rows + EXCLUDED.rows
         RETURNING date, rows
     )
-    SELECT (SELECT count(*) FROM moved), (SELECT array_agg(date) FROM folded WHERE rows = 0) INTO days, empty_days;
+    SELECT (SELECT count(*) FROM moved), (SELECT coalesce(sum(rows), 0) FROM moved), (SELECT array_agg(date) FROM folded WHERE rows = 0)
+    INTO days, day_rows, empty_days;
     DELETE FROM market_data_day_counts WHERE date = ANY (empty_days) AND rows = 0;
+    IF day_rows <> 0 THEN
+        UPDATE market_data_total SET rows = rows + day_rows;
+    END IF;
 
     WITH moved AS (DELETE FROM market_data_ticker_stat_deltas RETURNING ticker, rows, changed_at),
     folded AS (

@@ -72,12 +72,12 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
   }
   const where = (conds: string[]): string => (conds.length ? `WHERE ${conds.join(' AND ')}` : '');
 
-  // Without a ticker filter the total comes from the per-day counts kept by triggers, plus the
-  // deltas not yet folded into them (migrations 0002, 0005); with one, counting index entries of
-  // those tickers is already cheap.
+  // Without a ticker filter the total comes from the counts kept by triggers — their grand total,
+  // or the days in the range — plus the deltas not yet folded in (migrations 0002, 0005); with
+  // one, counting index entries of those tickers is already cheap.
   const total = filter.tickers?.length
     ? `SELECT count(*) FROM market_data ${where([...rowConds, ...dateConds])}`
-    : `SELECT ((SELECT coalesce(sum(rows), 0) FROM market_data_day_counts ${where(dateConds)})
+    : `SELECT ((SELECT ${dateConds.length ? `coalesce(sum(rows), 0) FROM market_data_day_counts ${where(dateConds)}` : 'rows FROM market_data_total'})
             + (SELECT coalesce(sum(rows), 0) FROM market_data_day_count_deltas ${where(dateConds)}))::bigint`;
 
   const pageConds = [...rowConds, ...dateConds];

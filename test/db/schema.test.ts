@@ -20,6 +20,10 @@ async function expectCountsExact(t: TestDatabase): Promise<void> {
       FULL JOIN market_data_day_totals k ON k.date = a.date
       WHERE coalesce(a.n, 0) <> coalesce(k.rows, 0)`);
     expect(rows, step).toEqual([]);
+    const total = await t.db.query<{ kept: number; counted: number }>(`SELECT
+      ((SELECT rows FROM market_data_total) + (SELECT coalesce(sum(rows), 0) FROM market_data_day_count_deltas))::bigint AS kept,
+      (SELECT count(*) FROM market_data) AS counted`);
+    expect(total.rows[0]!.kept, `grand total, ${step}`).toBe(total.rows[0]!.counted);
   }
   const left = await t.db.query<{ pending: number; empty_days: number; empty_tickers: number }>(`SELECT
     (SELECT count(*) FROM market_data_day_count_deltas) + (SELECT count(*) FROM market_data_ticker_stat_deltas) AS pending,
