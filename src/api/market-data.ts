@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/index.ts';
 import {
-  deleteMarketData, getMarketData, getPrices, insertMarketData, listMarketData, updateMarketData, type MarketDataPatch,
+  batchedGet, batchedInsert, deleteMarketData, getPrices, listMarketData, updateMarketData, type MarketDataPatch,
 } from '../db/market-data.ts';
 import { checkPrices, parseDate, parseTicker, PRICE_FIELDS, type FieldError } from '../model/bar.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -75,6 +75,9 @@ const pricesOf = (row: { open: string; high: string; low: string; close: string 
 const plugin: FastifyPluginAsync<MarketDataRoutesOptions> = async (fastify, { db, config }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const notFound = (id: number) => new ProblemError(404, `market data ${id} not found`);
+  // Concurrent reads by id, and concurrent creates, share statements (src/db/batcher.ts).
+  const getMarketData = batchedGet(db);
+  const insertMarketData = batchedInsert(db);
 
   app.get('/market-data', {
     schema: {
@@ -109,7 +112,7 @@ const plugin: FastifyPluginAsync<MarketDataRoutesOptions> = async (fastify, { db
       response: { 200: Type.Ref('MarketData'), ...problemResponses(404, 422, 503) },
     },
   }, async (request, reply) => {
-    const json = await getMarketData(db, request.params.id);
+    const json = await getMarketData(request.params.id);
     if (!json) throw notFound(request.params.id);
     return sendJson(reply, json);
   });
@@ -129,7 +132,7 @@ const plugin: FastifyPluginAsync<MarketDataRoutesOptions> = async (fastify, { db
     errors.push(...checkPrices(pricesOf(b)));
     if (errors.length || !ticker.ok || !date.ok) throw invalid(errors);
 
-    const row = await insertMarketData(db, { ...pricesOf(b), ticker: ticker.value, date: date.value, volume: b.volume });
+    const row = await insertMarketData({ ...pricesOf(b), ticker: ticker.value, date: date.value, volume: b.volume });
     if (!row) throw new ProblemError(409, `market data for ${ticker.value} on ${date.value} already exists`);
     request.log.info({ record_id: row.id, ticker: row.ticker, date: row.date }, 'market data created');
     return sendJson(reply.code(201).header('location', `/api/v1/market-data/${row.id}`), row.json);

@@ -2,6 +2,7 @@
 // text and its own prepared statement, so PostgreSQL plans it for the indexes it can use rather
 // than one generic plan full of `$1 IS NULL OR …`.
 import type { Bar } from '../model/bar.ts';
+import { Batcher } from './batcher.ts';
 import type { Queryable } from './database.ts';
 import { finishRecords, RECORD_JSON } from './record-json.ts';
 
@@ -157,6 +158,19 @@ export async function getMarketData(db: Queryable, id: number): Promise<string |
   return rows[0] && finishRecords(rows[0].json);
 }
 
+const GET_MANY_SQL = `SELECT id, ${RECORD_JSON} AS json FROM market_data WHERE id = ANY($1::bigint[])`;
+
+/** getMarketData with concurrent requests answered by one statement (see batcher.ts). */
+export function batchedGet(db: Queryable): (id: number) => Promise<string | undefined> {
+  const batcher = new Batcher<number, string | undefined>(async (ids) => {
+    if (ids.length === 1) return [getMarketData(db, ids[0]!)];
+    const { rows } = await db.query<{ id: number; json: string }>(GET_MANY_SQL, [ids], { name: 'market_data_get_many' });
+    const byId = new Map(rows.map((r) => [r.id, r.json]));
+    return ids.map((id) => { const json = byId.get(id); return json && finishRecords(json); });
+  });
+  return (id) => batcher.load(id);
+}
+
 /** A written record: its key for the log, and its JSON text as sent. */
 export interface Written { id: number; ticker: string; date: string; json: string }
 
@@ -176,6 +190,39 @@ export async function insertMarketData(db: Queryable, bar: Bar): Promise<Written
     { name: 'market_data_insert' },
   );
   return finishWritten(rows[0]);
+}
+
+const INSERT_MANY_SQL = `INSERT INTO market_data (ticker, date, open, high, low, close, volume)
+     SELECT * FROM unnest($1::varchar[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::bigint[])
+     ON CONFLICT (ticker, date) DO NOTHING
+     RETURNING ${WRITTEN}`;
+
+/**
+ * insertMarketData with concurrent requests written by one statement and one commit (see
+ * batcher.ts). Each request still gets its own answer: its row, or undefined when (ticker, date)
+ * was taken — also by an earlier request of the same batch, which wins as it would alone.
+ */
+export function batchedInsert(db: Queryable): (bar: Bar) => Promise<Written | undefined> {
+  const batcher = new Batcher<Bar, Written | undefined>(async (bars) => {
+    if (bars.length === 1) return [insertMarketData(db, bars[0]!)];
+    const key = (ticker: string, date: string) => `${ticker} ${date}`;
+    const first = new Map<string, number>();
+    bars.forEach((b, i) => { if (!first.has(key(b.ticker, b.date))) first.set(key(b.ticker, b.date), i); });
+    const unique = [...first.values()].map((i) => bars[i]!);
+    let rows: Written[];
+    try {
+      ({ rows } = await db.query<Written>(INSERT_MANY_SQL, [
+        unique.map((b) => b.ticker), unique.map((b) => b.date), unique.map((b) => b.open), unique.map((b) => b.high),
+        unique.map((b) => b.low), unique.map((b) => b.close), unique.map((b) => b.volume)], { name: 'market_data_insert_many' }));
+    } catch (err) {
+      // A row the database refuses (classes 22, 23) fails on its own; the others are written alone.
+      if (!/^2[23]/.test((err as { code?: string }).code ?? '')) throw err;
+      return bars.map((b, i) => (first.get(key(b.ticker, b.date)) === i ? insertMarketData(db, b) : Promise.resolve(undefined)));
+    }
+    const written = new Map(rows.map((r) => [key(r.ticker, r.date), finishWritten(r)]));
+    return bars.map((b, i) => (first.get(key(b.ticker, b.date)) === i ? written.get(key(b.ticker, b.date)) : undefined));
+  });
+  return (bar) => batcher.load(bar);
 }
 
 /** The stored prices of a row, exact (for messages about a rejected change). */
