@@ -72,8 +72,9 @@ export async function buildApp({ config, db, logger, etl, webDir }: AppDeps): Pr
   app.addSchema(MarketDataRecord);
   app.addSchema(RunDetailSchema);
 
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
 
   const theEtl = etl ?? createEtl(config, db, logger);
