@@ -18,7 +18,7 @@ import { backfill, FAKE_KEY, pgliteUnderLoad } from './lib/ingest.ts';
 import { loaderCases } from './lib/loader.ts';
 import { pgbench, type SqlScenario } from './lib/pgbench.ts';
 import { ROOT, startFake, startService } from './lib/process.ts';
-import { ensureSeeded } from './lib/seed.ts';
+import { compactAndVacuum, createDatabase, dropDatabase, ensureSeeded } from './lib/seed.ts';
 
 const env = process.env;
 const URL_ = env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/md_bench';
@@ -27,7 +27,6 @@ const SECONDS = Number(env.BENCH_SECONDS ?? 5);
 const WARMUP = Number(env.BENCH_WARMUP ?? 1);
 const PARTS = new Set((env.BENCH_PARTS ?? 'http,loader,backfill,pglite').split(','));
 const DATASET = { tickers: 500, days: 5000, endDate: '2024-12-31' };
-const COUNT_TABLES = ['market_data', 'market_data_day_counts', 'market_data_day_count_deltas', 'market_data_ticker_stats', 'market_data_ticker_stat_deltas'];
 const CONNECTIONS = 32;
 const DEEP_CONNECTIONS = 4; // s3, as the peer harness runs it
 const withDb = (suffix: string) => { const u = new URL(URL_); u.pathname = `${u.pathname}_${suffix}`; return u.toString(); };
@@ -92,8 +91,7 @@ async function httpPart(): Promise<void> {
         log(`run ${run} ${name}: service ${http[name]!.at(-1)!.rps.toFixed(0)} req/s, p99 ${http[name]!.at(-1)!.p99_ms.toFixed(1)} ms; sql ${sql[name]!.at(-1)!.rps.toFixed(0)} tps`);
       }
       await client.query(`DELETE FROM market_data WHERE ticker LIKE 'ZZ%'`);
-      await client.query('SELECT market_data_compact_counts()');
-      for (const table of COUNT_TABLES) await client.query(`VACUUM ANALYZE ${table}`);
+      await compactAndVacuum(client);
     }
   } finally {
     await service.stop();
@@ -115,11 +113,11 @@ async function httpPart(): Promise<void> {
 
 async function loaderPart(): Promise<void> {
   const runs: Awaited<ReturnType<typeof loaderCases>>[] = [];
+  await createDatabase(withDb('loader'), true);
   for (let run = 1; run <= RUNS; run++) {
     runs.push(await loaderCases(withDb('loader'), 50, 5000));
     log(`run ${run} loader: ${runs.at(-1)!.map((r) => `${r.case} ${(r.ratio * 100).toFixed(0)}%`).join(', ')}`);
   }
-  const { dropDatabase } = await import('./lib/seed.ts');
   await dropDatabase(withDb('loader'));
   const cases = runs[0]!.map((r, i) => ({
     case: r.case,

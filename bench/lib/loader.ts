@@ -7,6 +7,7 @@ import { migrate } from '../../src/db/migrate.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
 import { loadBars } from '../../src/etl/load.ts';
 import type { Bar } from '../../src/model/bar.ts';
+import { compactAndVacuum } from './seed.ts';
 
 export type LoaderCase = 'new' | 'changed' | 'unchanged';
 export interface LoaderResult { case: LoaderCase; loader_rows_per_s: number; raw_rows_per_s: number; plain_rows_per_s: number; ratio: number }
@@ -63,10 +64,8 @@ export async function loaderCases(url: string, tickers: number, days: number): P
     const changed = makeBars(tickers, days, 1);
     const byTicker = (bars: Bar[]) => Array.from({ length: tickers }, (_, i) => bars.slice(i * days, (i + 1) * days));
     const vacuum = async () => {
-      await client.query('SELECT market_data_compact_counts()');
-      for (const t of ['market_data', 'market_data_day_counts', 'market_data_day_count_deltas', 'market_data_ticker_stats', 'market_data_ticker_stat_deltas', 'plain_ingest']) {
-        await client.query(`VACUUM ANALYZE ${t}`);
-      }
+      await compactAndVacuum(client);
+      await client.query('VACUUM ANALYZE plain_ingest');
     };
 
     const ours = async (bars: Bar[]) => {
