@@ -5,7 +5,7 @@ import os from 'node:os';
 import { buildApp } from './app.ts';
 import { stopAccepting } from './api/drain.ts';
 import type { Config } from './config.ts';
-import { CountCompactor } from './db/counts.ts';
+import { Maintenance } from './db/maintenance.ts';
 import { createEtl } from './etl/index.ts';
 import { Scheduler } from './etl/scheduler.ts';
 import type { Logger } from './logger.ts';
@@ -46,8 +46,8 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
     ? new Scheduler({ db, runner: etl.runner, logger, intervalMinutes: config.etl.intervalMinutes, tickers: config.etl.defaultTickers, instanceId: `${os.hostname()}:${process.pid}` })
     : undefined;
   scheduler?.start();
-  const compactor = new CountCompactor(db, logger);
-  compactor.start();
+  const maintenance = new Maintenance(db, logger);
+  maintenance.start();
 
   let stopping = false;
   async function shutdown(signal: string): Promise<void> {
@@ -63,7 +63,7 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
       await scheduler?.stop();
       await etl.runner.stop(); // abandons the current ticker cleanly, whoever started the run
       await app.close(); // stops accepting, lets in-flight requests finish
-      await compactor.stop();
+      await maintenance.stop();
       await db!.close();
       clearTimeout(force);
       logger.info('stopped');

@@ -1,0 +1,41 @@
+// What the service does in the background: fold count deltas, and on the embedded database
+// (which has no autovacuum) vacuum and analyze.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Maintenance } from '../../src/db/maintenance.ts';
+import { captureLogger, testConfig } from '../helpers/app.ts';
+import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each(DATABASE_KINDS)('maintenance on %s', (kind) => {
+  let t: TestDatabase;
+  beforeAll(async () => { t = await openTestDatabase(kind); });
+  afterAll(async () => t?.drop());
+
+  it('folds deltas as they come, and keeps the embedded database analyzed and vacuumed', async () => {
+    const config = testConfig({ LOG_LEVEL: 'warn' });
+    const { logger, lines } = captureLogger(config);
+    const maintenance = new Maintenance(t.db, logger, { compactMs: 50, firstTidyMs: 100, tidyMs: 60_000, vacuumDataMs: 200 });
+    maintenance.start();
+    try {
+      await t.db.query(`INSERT INTO market_data (ticker, date, open, high, low, close, volume)
+        SELECT 'M' || n, date '2024-01-01' + d, 10, 11, 9, 10, 1 FROM generate_series(1, 5) n, generate_series(0, 99) d`);
+      await t.db.query(`UPDATE market_data SET close = 10.5 WHERE ticker = 'M1'`); // dead rows
+      const pending = async () => (await t.db.query<{ n: number }>(
+        'SELECT (SELECT count(*) FROM market_data_day_count_deltas) + (SELECT count(*) FROM market_data_ticker_stat_deltas) AS n')).rows[0]!.n;
+      const until = Date.now() + 5000;
+      while ((await pending()) > 0 && Date.now() < until) await sleep(20);
+      expect(await pending()).toBe(0);
+      expect((await t.db.query('SELECT rows FROM market_data_total')).rows).toEqual([{ rows: 500 }]);
+      if (kind === 'pglite') {
+        const stats = async () => (await t.db.query<{ analyzed: boolean; vacuumed: boolean }>(
+          `SELECT last_analyze IS NOT NULL AS analyzed, last_vacuum IS NOT NULL AS vacuumed FROM pg_stat_user_tables WHERE relname = 'market_data'`)).rows[0]!;
+        while (!(await stats()).vacuumed && Date.now() < until + 5000) await sleep(50);
+        expect(await stats()).toEqual({ analyzed: true, vacuumed: true });
+      }
+    } finally {
+      await maintenance.stop();
+    }
+    expect(lines.filter((l) => l.includes('maintenance failed'))).toEqual([]);
+  });
+});
