@@ -11,6 +11,8 @@ describe('finishRecords', () => {
     ['{"created_at":"2024-01-15T10:00:00+00:00"}', '{"created_at":"2024-01-15T10:00:00.000000Z"}'],
     ['{"created_at":"2024-01-15T10:00:00.12+00:00"}', '{"created_at":"2024-01-15T10:00:00.120000Z"}'],
     ['{"created_at":"2024-01-15T10:00:00.123456+00:00","x":1}', '{"created_at":"2024-01-15T10:00:00.123456Z","x":1}'],
+    ['{"close":1.500000,"volume":5,"created_at":"2024-01-15T10:00:00+00:00","updated_at":"2024-01-15T10:00:00.5+00:00"}',
+      '{"close":1.5,"volume":5,"created_at":"2024-01-15T10:00:00.000000Z","updated_at":"2024-01-15T10:00:00.500000Z"}'],
   ])('%s → %s', (given, expected) => {
     expect(finishRecords(given)).toBe(expected);
     expect(JSON.parse(finishRecords(given))).toBeTruthy();
