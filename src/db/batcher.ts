@@ -18,6 +18,7 @@ export interface BatcherOptions {
 export class Batcher<K, R> {
   private queue: Waiting<K, R>[] = [];
   private inFlight = 0;
+  private scheduled = false;
   private readonly maxInFlight: number;
   private readonly maxBatch: number;
 
@@ -33,7 +34,14 @@ export class Batcher<K, R> {
   load(key: K): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ key, resolve, reject });
-      this.dispatch();
+      // Requests read from the sockets in one turn of the event loop leave together, right after it.
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.dispatch();
+        });
+      }
     });
   }
 
