@@ -1,6 +1,6 @@
 // Keyset cursors: an opaque token holding the last row's (date, ticker), the order it was read
 // in and the page number it leads to. The client passes the same filters again with it.
-import type { Keyset, Order } from '../db/market-data.ts';
+import type { Keyset, Order } from '../db/market-data-list.ts';
 import { TICKER_PATTERN } from '../model/bar.ts';
 
 export interface Cursor extends Keyset { order: Order; page: number }

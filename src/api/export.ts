@@ -8,7 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Database } from '../db/index.ts';
 import { exportBatches, type ExportRow } from '../db/market-data-export.ts';
-import type { ListFilter } from '../db/market-data.ts';
+import type { ListFilter } from '../db/market-data-list.ts';
 import { invalid, problemResponses } from './errors.ts';
 import { StringEnum, TICKER_MESSAGE } from './schemas.ts';
 

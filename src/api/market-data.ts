@@ -5,8 +5,9 @@ import { Type } from 'typebox';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/index.ts';
 import {
-  batchedGet, batchedInsert, deleteMarketData, getPrices, listMarketData, updateMarketData, type MarketDataPatch,
+  batchedGet, batchedInsert, deleteMarketData, getPrices, updateMarketData, type MarketDataPatch,
 } from '../db/market-data.ts';
+import { batchedList } from '../db/market-data-list.ts';
 import { checkPrices, parseDate, parseTicker, PRICE_FIELDS, type FieldError } from '../model/bar.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { invalid, ProblemError, problemResponses } from './errors.ts';
@@ -75,8 +76,9 @@ const pricesOf = (row: { open: string; high: string; low: string; close: string 
 const plugin: FastifyPluginAsync<MarketDataRoutesOptions> = async (fastify, { db, config }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const notFound = (id: number) => new ProblemError(404, `market data ${id} not found`);
-  // Concurrent reads by id, and concurrent creates, share statements (src/db/batcher.ts).
+  // Concurrent listings, reads by id and creates share statements (src/db/batcher.ts).
   const getMarketData = batchedGet(db);
+  const listMarketData = batchedList(db);
   const insertMarketData = batchedInsert(db);
 
   app.get('/market-data', {
@@ -99,7 +101,7 @@ const plugin: FastifyPluginAsync<MarketDataRoutesOptions> = async (fastify, { db
       after = { date: cursor.date, ticker: cursor.ticker };
     }
     const filter = { tickers: splitTickers(q.ticker), startDate: q.start_date, endDate: q.end_date, order: q.order };
-    const { total, count, items, last } = await listMarketData(db, filter, { size: q.size, offset: (page - 1) * q.size, after });
+    const { total, count, items, last } = await listMarketData(filter, { size: q.size, offset: (page - 1) * q.size, after });
     const more = last !== undefined && count === q.size && page * q.size < total;
     const next = more ? `"${encodeCursor({ ...last, order: q.order, page: page + 1 })}"` : 'null'; // base64url: nothing to escape
     // The records arrive as JSON text (src/db/record-json.ts); the page around them is this line.

@@ -5,7 +5,7 @@
 // The batches are separate statements: rows written during an export may or may not appear
 // in it, but a row present throughout appears exactly once.
 import type { Queryable } from './database.ts';
-import type { Keyset, ListFilter } from './market-data.ts';
+import type { Keyset, ListFilter } from './market-data-list.ts';
 
 export interface ExportRow {
   date: string;

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Queryable } from '../../src/db/database.ts';
 import { batchedGet, batchedInsert } from '../../src/db/market-data.ts';
+import { batchedList, listMarketData, type ListFilter, type ListPage } from '../../src/db/market-data-list.ts';
 import type { Bar } from '../../src/model/bar.ts';
 import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 
@@ -72,6 +73,27 @@ describe.each(DATABASE_KINDS)('batched reads and creates on %s', (kind) => {
     });
     expect(statements.length).toBeLessThan(8);
     expect(statements).toContain('market_data_get_many');
+  });
+
+  it('answers concurrent listings of every variant exactly as one at a time would', async () => {
+    await t.db.query(`INSERT INTO market_data (ticker, date, open, high, low, close, volume)
+      SELECT 'L' || n, date '2024-01-01' + d, 10 + d, 11 + d, 9 + d, 10.5 + d, n * 1000 + d FROM generate_series(1, 6) n, generate_series(0, 59) d`);
+    const asks: [ListFilter, ListPage][] = [];
+    for (let n = 1; n <= 6; n++) {
+      asks.push([{ tickers: [`L${n}`], startDate: '2024-01-10', endDate: '2024-02-10', order: 'desc' }, { size: 7 }]);
+      asks.push([{ tickers: [`L${n}`], startDate: '2024-01-10', endDate: '2024-02-10', order: 'desc' }, { size: 7, offset: 7 * n }]);
+      asks.push([{ tickers: [`L${n}`], order: 'asc' }, { size: 5, after: { date: `2024-01-${String(10 + n).padStart(2, '0')}`, ticker: `L${n}` } }]);
+      asks.push([{ startDate: '2024-02-01', order: 'desc' }, { size: 4 + n }]);
+      asks.push([{ tickers: [`L${n}`], endDate: '2023-01-01', order: 'desc' }, { size: 10 }]); // nothing there
+    }
+    asks.push([{ tickers: ['L1', 'L2'], order: 'desc' }, { size: 10 }]); // several tickers: alone
+    const list = batchedList(counted);
+    const together = await Promise.all(asks.map(([f, p]) => list(f, p)));
+    const batched = statements.filter((n) => n.endsWith('_batch')).length;
+    statements = [];
+    for (const [i, [f, p]] of asks.entries()) expect(together[i], JSON.stringify([f, p])).toEqual(await listMarketData(t.db, f, p));
+    expect(batched).toBeGreaterThan(0);
+    expect(together.filter((r) => r.count === 0)).toHaveLength(8); // the 6 empty ranges, and 2 offsets past the end
   });
 
   it('sends a lone request at once, in a statement of its own', async () => {

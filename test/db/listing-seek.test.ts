@@ -1,7 +1,7 @@
 // Deep pages without a ticker filter are located through the per-day counts, not OFFSET: they must
 // return exactly what OFFSET returns, in both orders, with date filters, across emptied days.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildList, listMarketData, SEEK_FROM_ROWS, type Order } from '../../src/db/market-data.ts';
+import { buildList, listMarketData, SEEK_FROM_ROWS, type Order } from '../../src/db/market-data-list.ts';
 import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 
 describe.each(DATABASE_KINDS)('deep pages on %s', (kind) => {
