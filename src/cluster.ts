@@ -5,6 +5,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { answerWorkersMetrics } from './metrics.ts';
 
 const ROLE = 'MARKET_DATA_WORKER_ROLE';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -61,6 +62,7 @@ export function runPrimary(config: Config, logger: Logger): void {
   if (!config.apiKey) {
     logger.warn('API_KEY is not set: writes (POST, PUT, PATCH, DELETE) are open to anyone who can reach this port');
   }
+  answerWorkersMetrics();
   for (let i = 0; i < config.workers; i++) fork(i === 0 ? 'scheduler' : 'http');
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));

@@ -2,6 +2,7 @@
 // ETL scheduler when ETL_ENABLED. With WORKERS > 1, a primary process forks that many.
 import cluster from 'node:cluster';
 import { runPrimary, workerRole } from './cluster.ts';
+import { shareMetricsWithPrimary } from './metrics.ts';
 import { serve } from './server.ts';
 import { configOrExit, loggerFromConfig } from './startup.ts';
 
@@ -11,6 +12,7 @@ const logger = loggerFromConfig(config);
 if (config.workers > 1 && cluster.isPrimary) {
   runPrimary(config, logger);
 } else if (cluster.isWorker) {
+  shareMetricsWithPrimary();
   await serve(config, logger, { schedule: workerRole().schedule, announce: false });
 } else {
   await serve(config, logger, { schedule: true, announce: true });

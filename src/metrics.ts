@@ -3,6 +3,7 @@
 // (node:cluster), each worker calls `AggregatorRegistry.setRegistries([registry])` and the primary
 // serves the sum through prom-client's AggregatorRegistry — counters and histograms add up, and
 // each gauge says below how it aggregates.
+import cluster from 'node:cluster';
 import client from 'prom-client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PoolStats } from './db/database.ts';
@@ -147,6 +148,48 @@ export interface MetricsSources {
   pool?: PoolSource;
 }
 
+// ---- several workers (node:cluster): the primary sums every worker's registry ----
+
+const ASK = 'market-data:metrics?';
+const ANSWER = 'market-data:metrics';
+let fromPrimary = false;
+let asked = 0;
+const waiting = new Map<number, (text: string | undefined) => void>();
+
+/** In a worker: GET /metrics answers for the whole service, as the primary sums it. */
+export function shareMetricsWithPrimary(): void {
+  new client.AggregatorRegistry(); // installs prom-client's worker side, which answers the primary
+  client.AggregatorRegistry.setRegistries([registry]);
+  fromPrimary = true;
+  process.on('message', (message: { type?: string; id?: number; text?: string }) => {
+    if (message?.type !== ANSWER || message.id === undefined) return;
+    waiting.get(message.id)?.(message.text);
+    waiting.delete(message.id);
+  });
+}
+
+/** In the primary: answers workers asking for the service's metrics. */
+export function answerWorkersMetrics(): void {
+  const aggregator = new client.AggregatorRegistry();
+  cluster.on('message', (worker, message: { type?: string; id?: number }) => {
+    if (message?.type !== ASK) return;
+    aggregator.clusterMetrics().then(
+      (text) => worker.send({ type: ANSWER, id: message.id, text }),
+      () => worker.send({ type: ANSWER, id: message.id }),
+    );
+  });
+}
+
+/** The whole service's metrics from the primary; undefined if it does not answer in time. */
+function askPrimary(): Promise<string | undefined> {
+  const id = asked++;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { waiting.delete(id); resolve(undefined); }, 6000);
+    waiting.set(id, (text) => { clearTimeout(timer); resolve(text); });
+    process.send!({ type: ASK, id });
+  });
+}
+
 /** Counts every request and serves GET /metrics; the sources are read at scrape time. */
 export function registerMetrics(app: FastifyInstance, sources: MetricsSources): void {
   if (sources.budget) budgetSources.push(sources.budget);
@@ -163,5 +206,6 @@ export function registerMetrics(app: FastifyInstance, sources: MetricsSources): 
     done();
   });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type(registry.contentType).send(await registry.metrics()));
+    // A worker that cannot reach the primary still answers, with its own share.
+    reply.type(registry.contentType).send((fromPrimary && await askPrimary()) || await registry.metrics()));
 }

@@ -29,12 +29,23 @@ describe.runIf(SERVER_URL)('WORKERS=2 on the PostgreSQL server', () => {
 
   it('serves from both workers, runs one scheduler, replaces a dead worker and stops cleanly', async () => {
     // New connections are spread over the workers.
+    let made = 40;
     for (let i = 0; i < 40; i++) {
       const res = await fetch(`${service.url}/api/v1/tickers`, { headers: { connection: 'close' } });
       expect(res.status).toBe(200);
     }
     const served = () => new Set(linesOf(service.output()).filter((l) => l.msg === 'request completed').map((l) => l.pid));
+    // Round-robin hands new connections to the workers in turn; keep going until both have served.
+    for (let i = 0; i < 200 && served().size < 2; i++, made++) {
+      expect((await fetch(`${service.url}/api/v1/tickers`, { headers: { connection: 'close' } })).status).toBe(200);
+    }
     expect(served().size).toBe(2);
+    // /metrics on either worker counts the whole service's requests.
+    for (let i = 0; i < 4; i++) {
+      const metrics = await (await fetch(`${service.url}/metrics`, { headers: { connection: 'close' } })).text();
+      const counted = [...metrics.matchAll(/^http_requests_total\{[^}]*route="\/api\/v1\/tickers"[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      expect(counted).toBe(made);
+    }
     const started = linesOf(service.output()).filter((l) => l.msg === 'etl scheduler started');
     expect(started).toHaveLength(1);
     expect(linesOf(service.output()).filter((l) => String(l.msg).startsWith('API_KEY is not set'))).toHaveLength(1);
