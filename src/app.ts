@@ -30,6 +30,8 @@ export interface AppDeps {
   logger: Logger;
   /** The ETL the trigger route runs; built from config when not given. */
   etl?: Etl;
+  /** Kept up to date with the number of requests being answered (the ETL gives way to them). */
+  traffic?: { open: number };
   /** The built dashboard (default web/dist). */
   webDir?: string;
 }
@@ -49,7 +51,7 @@ class RequestLog extends LogController {
   }
 }
 
-export async function buildApp({ config, db, logger, etl, webDir }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, etl, webDir, traffic }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     logController: new RequestLog(),
@@ -76,6 +78,13 @@ export async function buildApp({ config, db, logger, etl, webDir }: AppDeps): Pr
     reply.header('x-request-id', request.id);
     done();
   });
+  if (traffic) {
+    const open = new WeakSet<FastifyRequest>();
+    const end = (request: FastifyRequest) => { if (open.delete(request)) traffic.open--; };
+    app.addHook('onRequest', (request, _reply, done) => { open.add(request); traffic.open++; done(); });
+    app.addHook('onResponse', (request, _reply, done) => { end(request); done(); });
+    app.addHook('onRequestAbort', (request, done) => { end(request); done(); });
+  }
 
   const theEtl = etl ?? createEtl(config, db, logger);
   registerMetrics(app, { budget: () => theEtl.limiter.remainingToday(), pool: db.poolStats?.bind(db) });

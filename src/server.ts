@@ -30,8 +30,9 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
     logger.warn('API_KEY is not set: writes (POST, PUT, PATCH, DELETE) are open to anyone who can reach this port');
   }
 
-  const etl = createEtl(config, db, logger);
-  const app = await buildApp({ config, db, logger, etl });
+  const traffic = { open: 0 };
+  const etl = createEtl(config, db, logger, { foreground: () => traffic.open > 0 });
+  const app = await buildApp({ config, db, logger, etl, traffic });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {

@@ -17,6 +17,8 @@ export interface EtlOverrides {
   retry?: RetryPolicy;
   timeoutMs?: number;
   now?: () => Date;
+  /** True while API requests are open (see EtlDeps.foreground). */
+  foreground?: () => boolean;
 }
 
 export function createEtl(config: Config, db: Database, logger: Logger, overrides: EtlOverrides = {}): Etl {
@@ -27,6 +29,6 @@ export function createEtl(config: Config, db: Database, logger: Logger, override
     baseUrl: config.alphaVantage.baseUrl, apiKey: config.alphaVantage.apiKey, redact,
     retry: overrides.retry, timeoutMs: overrides.timeoutMs,
   }, limiter);
-  const runner = new EtlRunner({ db, logger, alphaVantage, redact, now: overrides.now });
+  const runner = new EtlRunner({ db, logger, alphaVantage, redact, now: overrides.now, foreground: overrides.foreground });
   return { limiter, alphaVantage, runner };
 }

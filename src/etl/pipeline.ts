@@ -52,6 +52,14 @@ export interface EtlDeps {
   alphaVantage: AlphaVantage;
   redact: (text: string) => string;
   now?: () => Date;
+  /**
+   * True while API requests are open. The embedded database is one connection on the main thread:
+   * while a ticker's transaction runs, no request is served. After each ticker the run then gives
+   * way — up to twice as long as the load took — while requests are waiting, so a large load
+   * leaves a busy API at least two thirds of the time (measured: s1's p99 during a 500k-row load
+   * 1.9× its idle p99, against 3.2× when giving way as long as the load).
+   */
+  foreground?: () => boolean;
 }
 
 /** Arbitrary but fixed: one ETL run at a time across every process on the database. */
@@ -122,7 +130,9 @@ export class EtlRunner {
         // This ticker's fetch has been classified, so a stop it caused is already in `state`.
         next = position + 1 < tickers.length ? prepare(position + 1) : undefined;
         const tickerLog = prepared.log;
+        const loadStarted = Date.now();
         const result = await this.load(prepared, request);
+        if (db.kind === 'pglite' && prepared.bars) await this.giveWay(2 * (Date.now() - loadStarted), request.signal!);
         await recordTickerResult(db, runId, position, result);
         recordEtlTicker(result);
         tickerLog.info({
@@ -148,6 +158,12 @@ export class EtlRunner {
     recordEtlRun(request.trigger, run.status, run.started_at);
     log.info({ status: run.status, successful: run.successful, failed: run.failed, skipped: run.skipped, total_loaded: run.total_loaded }, 'etl run finished');
     return run;
+  }
+
+  /** Waits up to `ms` while API requests are open (see EtlDeps.foreground). */
+  private async giveWay(ms: number, signal: AbortSignal): Promise<void> {
+    const until = Date.now() + ms;
+    while (this.deps.foreground?.() && Date.now() < until && !signal.aborted) await new Promise((r) => setTimeout(r, 5));
   }
 
   /** Retries recording a failed run every 2 s for up to 10 minutes (the database is down now). */
