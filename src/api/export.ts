@@ -10,7 +10,7 @@ import type { Database } from '../db/index.ts';
 import { exportBatches, type ExportRow } from '../db/market-data-export.ts';
 import type { ListFilter } from '../db/market-data-list.ts';
 import { invalid, problemResponses } from './errors.ts';
-import { StringEnum, TICKER_MESSAGE } from './schemas.ts';
+import { DateParam, StringEnum, TICKER_MESSAGE } from './schemas.ts';
 
 export const CSV_HEADER = 'date,ticker,open,high,low,close,volume';
 
@@ -24,8 +24,8 @@ const ExportQuery = Type.Object({
     Type.String({ pattern: TICKER_LIST, maxLength: 1000, 'x-message': `must be tickers (${TICKER_MESSAGE}), comma-separated` }),
     { maxItems: 100, description: 'Ticker(s), case-insensitive: repeat the parameter or separate with commas' },
   )),
-  start_date: Type.Optional(Type.String({ format: 'date', description: 'First date, inclusive' })),
-  end_date: Type.Optional(Type.String({ format: 'date', description: 'Last date, inclusive' })),
+  start_date: Type.Optional(DateParam('First date, inclusive')),
+  end_date: Type.Optional(DateParam('Last date, inclusive')),
   order: StringEnum(['desc', 'asc'] as const, { default: 'desc', description: 'As in the listing: `desc` (date DESC, ticker ASC) or `asc` (date ASC, ticker ASC)' }),
 });
 

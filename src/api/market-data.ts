@@ -11,7 +11,7 @@ import { batchedList } from '../db/market-data-list.ts';
 import { checkPrices, parseDate, parseTicker, PRICE_FIELDS, type FieldError } from '../model/bar.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { invalid, ProblemError, problemResponses } from './errors.ts';
-import { IdParams, MarketDataRecord, PriceIn, StringEnum, TICKER_MESSAGE, VolumeIn } from './schemas.ts';
+import { DateParam, IdParams, MarketDataRecord, PriceIn, StringEnum, TICKER_MESSAGE, VolumeIn } from './schemas.ts';
 
 /**
  * Sends JSON text made by the database (src/db/record-json.ts). The route schemas still document
@@ -28,8 +28,8 @@ function listQuery(config: Config) {
       Type.String({ pattern: TICKER_LIST, maxLength: 1000, 'x-message': `must be tickers (${TICKER_MESSAGE}), comma-separated` }),
       { maxItems: 100, description: 'Ticker(s), case-insensitive: repeat the parameter or separate with commas; rows of any of them' },
     )),
-    start_date: Type.Optional(Type.String({ format: 'date', description: 'First date, inclusive' })),
-    end_date: Type.Optional(Type.String({ format: 'date', description: 'Last date, inclusive' })),
+    start_date: Type.Optional(DateParam('First date, inclusive')),
+    end_date: Type.Optional(DateParam('Last date, inclusive')),
     order: StringEnum(['desc', 'asc'] as const, { default: 'desc', description: '`desc`: newest first (date DESC, ticker ASC); `asc`: date ASC, ticker ASC' }),
     page: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 1, description: 'Page number (ignored when `cursor` is given)' }),
     size: Type.Integer({ minimum: 1, maximum: config.maxPageSize, default: config.defaultPageSize, description: 'Rows per page' }),

@@ -8,6 +8,13 @@ export const StringEnum = <T extends string>(values: readonly T[], options: obje
 export const TICKER_TEXT = '^[A-Za-z0-9.-]{1,16}$';
 export const TICKER_MESSAGE = 'must be 1-16 characters of A-Z 0-9 . -';
 
+/**
+ * A date in a query string. The year 0000 passes the `date` format but not PostgreSQL (it has no
+ * year 0), so it is refused here, as a bad field, rather than by the database.
+ */
+export const DateParam = (description: string) =>
+  Type.String({ format: 'date', pattern: '^(?!0000)', 'x-message': 'must be a date YYYY-MM-DD, year 0001 or later', description });
+
 export const TickerParam = Type.String({
   pattern: TICKER_TEXT, maxLength: 16, 'x-message': TICKER_MESSAGE,
   description: 'Ticker symbol, case-insensitive', examples: ['AAPL'],

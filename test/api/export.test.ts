@@ -93,6 +93,7 @@ describe.each(DATABASE_KINDS)('market data export on %s', (kind) => {
 
   it.each([
     ['start_date=2024-02-30', 'start_date'],
+    ['start_date=0000-01-01', 'start_date'], // passes the date format, not PostgreSQL
     ['end_date=yesterday', 'end_date'],
     ['start_date=2020-01-02&end_date=2020-01-01', 'start_date'],
     ['ticker=not%20a%20ticker!', 'ticker'],
