@@ -77,14 +77,9 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
             + (SELECT coalesce(sum(rows), 0) FROM market_data_day_count_deltas ${where(dateConds)}))::bigint`;
 
   const pageConds = [...rowConds, ...dateConds];
+  let keyset: { d: string; t: string } | undefined;
   if (page.after) {
-    // date DESC, ticker ASC cannot be one row comparison; the leading `date <=` bound lets the
-    // (date DESC, ticker) index start at the cursor, and the OR skips that day's earlier tickers.
-    const d = add(page.after.date, 'date');
-    const t = add(page.after.ticker, 'varchar');
-    pageConds.push(filter.order === 'desc'
-      ? `date <= ${d}::date AND (date < ${d}::date OR ticker > ${t})`
-      : `date >= ${d}::date AND (date > ${d}::date OR ticker > ${t})`);
+    keyset = { d: add(page.after.date, 'date'), t: add(page.after.ticker, 'varchar') };
     key.push('k');
   }
   const limit = add(page.size, 'int');
@@ -113,10 +108,19 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
   }
   // The page's records as one JSON array (record-json.ts), its size, and its last row's key for
   // the next cursor.
+  const order = `ORDER BY date ${dir}, ticker ASC`;
+  // After a cursor: the rest of the cursor's day, then the days beyond it — two ranges each
+  // read straight from an index. (date DESC, ticker ASC) cannot be one row comparison, and
+  // `date <= d AND (date < d OR ticker > t)` reads and discards the day's earlier tickers, up to
+  // 500 rows here: page 20,001 cost twice page 1.
+  const pageSql = keyset
+    ? `(SELECT * FROM market_data ${where([...pageConds, `date = ${keyset.d}::date`, `ticker > ${keyset.t}`])} ORDER BY ticker ASC LIMIT ${limit})
+  UNION ALL
+  (SELECT * FROM market_data ${where([...pageConds, `date ${dir === 'DESC' ? '<' : '>'} ${keyset.d}::date`])} ${order} LIMIT ${limit})
+  ${order} LIMIT ${limit}`
+    : `SELECT * FROM market_data ${where(pageConds)} ${order} LIMIT ${limit}${offset}`;
   const text = `WITH ${seek}page AS (
-  SELECT * FROM market_data ${where(pageConds)}
-  ORDER BY date ${dir}, ticker ASC
-  LIMIT ${limit}${offset}
+  ${pageSql}
 )
 SELECT (${total}) AS total,
   (SELECT count(*) FROM page) AS count,
