@@ -13,8 +13,8 @@ import { PROBLEM_TYPE, problem, ProblemError } from './errors.ts';
 const LONG_ROUTES = new Set(['POST /api/v1/etl/run']);
 
 /**
- * Fastify factory options. `requestTimeout` bounds receiving a request's headers (slow-loris
- * clients); answering it is bounded by the watchdog below. Both come from REQUEST_TIMEOUT_MS.
+ * Fastify factory options. `requestTimeout` bounds receiving a request, headers and body (slow-loris
+ * clients: 408); answering it is bounded by the watchdog below (503). Both come from REQUEST_TIMEOUT_MS.
  */
 export function serverOptions(config: Config): Partial<FastifyServerOptions> {
   const timeout = config.http.requestTimeoutMs;
@@ -95,7 +95,7 @@ export function securityHeaders(options: Parameters<typeof helmet>[0]): Record<s
 }
 
 /**
- * 503 for a request not answered within `timeoutMs` (its body included). One timer checks every
+ * 503 for a request received but not answered within `timeoutMs`. One timer checks every
  * open request: Fastify's own handlerTimeout gives each request an AbortController and a timer,
  * and aborts the controller when the request ends — an AbortError built for every request, some
  * 5% of the CPU of a small request.
@@ -115,6 +115,10 @@ function registerWatchdog(app: FastifyInstance, timeoutMs: number): void {
       if (deadline > now) break;
       open.delete(request);
       if (reply.sent) continue;
+      // Still receiving the body: Node's requestTimeout (same deadline, counted from the first
+      // byte) answers that one 408 — the client is slow, not the service — and closes the socket.
+      // (Injected requests have no `complete`: they arrive whole.)
+      if (request.raw.complete === false) continue;
       if (reply.raw.headersSent) reply.raw.destroy(); // a stream already under way: cut it, it cannot become an error
       else void reply.send(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'FST_ERR_HANDLER_TIMEOUT' }));
     }
