@@ -68,8 +68,9 @@ async function httpPart(): Promise<void> {
   const scenarios: [string, Scenario, SqlScenario, number][] = [
     ['s1', { kind: 's1' }, 's1', CONNECTIONS],
     ['s2', { kind: 'static', path: '/api/v1/market-data?page=1&size=50' }, 's2', CONNECTIONS],
-    ['s3', { kind: 'static', path: '/api/v1/market-data?page=20000&size=50' }, 's3', DEEP_CONNECTIONS],
+    // The cursor page right after page 1, which it is compared with: same conditions, paired.
     ['s3c', { kind: 'static', path: `/api/v1/market-data?size=50&cursor=${cursor}` }, 's3c', CONNECTIONS],
+    ['s3', { kind: 'static', path: '/api/v1/market-data?page=20000&size=50' }, 's3', DEEP_CONNECTIONS],
     ['s4', { kind: 's4' }, 's4', CONNECTIONS],
     ['s5', { kind: 'static', path: '/api/v1/health' }, 's5', CONNECTIONS],
     ['s6', { kind: 's6' }, 's6', CONNECTIONS],
@@ -82,6 +83,9 @@ async function httpPart(): Promise<void> {
     const body = await (await fetch(`${service.url}/api/v1/market-data?page=1&size=50`)).json() as { total: number };
     const exact = Number((await q('SELECT count(*) AS n FROM market_data')).n);
     if (body.total !== exact) throw new Error(`total ${body.total} != count(*) ${exact}`);
+    // A fresh service opens its pool's connections and compiles its hot paths in its first
+    // seconds under load; that start-up is not what the first scenario measures.
+    if (WARMUP > 0) await load({ url: service.url, ntickers: DATASET.tickers, firstDate: first, lastDate: last, maxId, tag: 'start' }, { kind: 's1' }, CONNECTIONS, 3 * WARMUP, 0);
     for (let run = 1; run <= RUNS; run++) {
       for (const [name, scenario, sqlScenario, connections] of scenarios) {
         const target: Target = { url: service.url, ntickers: DATASET.tickers, firstDate: first, lastDate: last, maxId, tag: `${Date.now().toString(36).slice(-4)}${run}` };
@@ -107,7 +111,12 @@ async function httpPart(): Promise<void> {
   const t = table as Record<string, { service: LoadResult; sql: LoadResult }>;
   check('s1 ≥ 50% of its SQL in pgbench', t.s1!.service.rps / t.s1!.sql.rps, '>=', 0.5, `${t.s1!.service.rps.toFixed(0)} req/s vs ${t.s1!.sql.rps.toFixed(0)} tps`);
   check('s1 p99 ≤ 30 ms', t.s1!.service.p99_ms, '<=', 30, `${t.s1!.service.p99_ms.toFixed(1)} ms`);
-  check('cursor page at depth 1M costs ≤ 1.2× page 1', t.s2!.service.rps / t.s3c!.service.rps, '<=', 1.2, `${t.s3c!.service.rps.toFixed(0)} vs ${t.s2!.service.rps.toFixed(0)} req/s`);
+  // Each run's page 1 and cursor page are measured back to back; the median of those paired
+  // ratios is steadier than the ratio of two medians (4-second runs on 2 shared cores vary ±15%).
+  const cursorCost = median(http.s2!.map((r, i) => r.rps / http.s3c![i]!.rps));
+  results.cursor_cost_vs_page1 = cursorCost;
+  check('cursor page at depth 1M costs ≤ 1.2× page 1', cursorCost, '<=', 1.2,
+    `${cursorCost.toFixed(2)}× (median of runs; medians ${t.s3c!.service.rps.toFixed(0)} vs ${t.s2!.service.rps.toFixed(0)} req/s)`);
   for (const [name] of scenarios) check(`${name}: no errors`, t[name]!.service.errors, '<=', 0, `${t[name]!.service.errors} errors in ${t[name]!.service.requests} requests`);
 }
 

@@ -1,5 +1,9 @@
-// Child processes of the benchmark: the service itself (as `npm start` runs it) and the fake
-// Alpha Vantage, each in its own process so their CPU and memory are their own.
+// Child processes of the benchmark: the service itself (as `npm start` runs it), the ETL CLI and
+// the fake Alpha Vantage, each in its own process so their CPU and memory are their own — and in
+// its own session, as a deployed service is. Linux's autogroup scheduler (on by default) shares
+// the CPU between sessions first: a service in the load generator's session had wrk's share
+// taken out of its own, and PostgreSQL's backends, in theirs, queued behind both — s1's p99 went
+// from ~20 ms to 30–300 ms with the same code.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -20,14 +24,23 @@ export async function freePort(): Promise<number> {
 
 export interface Child { proc: ChildProcess; output(): string; stop(): Promise<number | null> }
 
+/** Children still running, stopped if the benchmark itself ends early (they are not in its session). */
+const live = new Set<ChildProcess>();
+// The whole process group: the service's cluster workers with it.
+const killLive = () => { for (const proc of live) { try { process.kill(-proc.pid!, 'SIGKILL'); } catch { /* gone */ } } };
+process.once('exit', killLive);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { killLive(); process.exit(130); });
+
 export function node(script: string, args: string[], env: Record<string, string>): Child {
   const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
+  live.add(proc);
   let out = '';
   proc.stdout!.on('data', (d) => { out = (out + d).slice(-200_000); });
   proc.stderr!.on('data', (d) => { out = (out + d).slice(-200_000); });
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => { live.delete(proc); resolve(code); }));
   return {
     proc,
     output: () => out,
@@ -70,5 +83,8 @@ export async function startFake(days: number, key: string): Promise<Child & { ur
 /** Peak resident memory of a live process (VmHWM), in MB. */
 export function peakRssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+  const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+  // An exited process not yet reaped (a zombie) has no memory lines.
+  if (!kb) throw new Error(`process ${pid} has exited`);
+  return Number(kb) / 1024;
 }
