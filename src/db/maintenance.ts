@@ -1,5 +1,6 @@
 // Housekeeping the service does while it runs: folding count deltas every 2 s (see counts.ts),
-// and, on the embedded database only, what PostgreSQL's autovacuum does on a server. PGlite runs
+// vacuuming the count tables that folding churns, and, on the embedded database, what
+// PostgreSQL's autovacuum does on a server. PGlite runs
 // no background workers, so without this its tables would never be vacuumed (dead rows from
 // updates and from the deltas would pile up) nor analyzed (the planner would guess, and pick
 // bad plans).
@@ -8,6 +9,16 @@ import { compactCounts } from './counts.ts';
 import type { Database } from './database.ts';
 
 const COMPACT_EVERY_MS = 2000;
+/**
+ * Folding deletes every delta row and rewrites count rows; under steady writes that leaves
+ * thousands of dead rows a minute in tables every listing reads. Autovacuum may be off, or
+ * a minute behind (on this project's own machines it is off): an unfiltered page once slowed
+ * 5× after a few minutes of writes, its delta table grown to 1,764 mostly empty pages. So the
+ * service vacuums them itself, every 10 s when anything was folded (and once after start, for
+ * whatever an earlier process left) — milliseconds on tables this size.
+ */
+const SWEEP_EVERY_MS = 10_000;
+const COUNT_TABLES = ['market_data_day_count_deltas', 'market_data_ticker_stat_deltas', 'market_data_day_counts', 'market_data_ticker_stats', 'market_data_total'];
 /** The small, busy tables (deltas, counts, history) are vacuumed often, market_data analyzed. */
 const TIDY_EVERY_MS = 10 * 60_000;
 /** The first tidying soon after start, so a database that never had statistics gets them. */
@@ -21,14 +32,18 @@ const VACUUM_DATA_EVERY_MS = 24 * 3_600_000;
 const SMALL_TABLES = ['market_data_day_counts', 'market_data_day_count_deltas', 'market_data_ticker_stats',
   'market_data_ticker_stat_deltas', 'market_data_total', 'etl_runs', 'etl_run_tickers', 'alpha_vantage_usage', 'etl_schedule'];
 
-export interface MaintenanceTimes { compactMs: number; firstTidyMs: number; tidyMs: number; vacuumDataMs: number }
+export interface MaintenanceTimes { compactMs: number; sweepMs: number; firstTidyMs: number; tidyMs: number; vacuumDataMs: number }
 
-const TIMES: MaintenanceTimes = { compactMs: COMPACT_EVERY_MS, firstTidyMs: FIRST_TIDY_AFTER_MS, tidyMs: TIDY_EVERY_MS, vacuumDataMs: VACUUM_DATA_EVERY_MS };
+const TIMES: MaintenanceTimes = {
+  compactMs: COMPACT_EVERY_MS, sweepMs: SWEEP_EVERY_MS, firstTidyMs: FIRST_TIDY_AFTER_MS, tidyMs: TIDY_EVERY_MS, vacuumDataMs: VACUUM_DATA_EVERY_MS,
+};
 
 export class Maintenance {
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<unknown> | undefined;
   private failing = false;
+  /** Deltas folded since the count tables were last vacuumed. */
+  private folded = true;
   private readonly times: MaintenanceTimes;
 
   constructor(private readonly db: Database, private readonly logger: Logger, times: Partial<MaintenanceTimes> = {}) {
@@ -36,7 +51,15 @@ export class Maintenance {
   }
 
   start(): void {
-    this.every(this.times.compactMs, () => compactCounts(this.db));
+    this.every(this.times.compactMs, async () => {
+      if ((await compactCounts(this.db)) > 0) this.folded = true;
+    });
+    // SKIP_LOCKED: a replica already vacuuming a table is left to it rather than waited for.
+    this.every(this.times.sweepMs, async () => {
+      if (!this.folded) return;
+      await this.db.exec(`VACUUM (ANALYZE, SKIP_LOCKED) ${COUNT_TABLES.join(', ')}`);
+      this.folded = false; // tasks never overlap (run), so nothing was folded meanwhile
+    });
     if (this.db.kind === 'pglite') {
       // One statement each: several in one exec would form a transaction, where VACUUM cannot run.
       const tidy = async () => {

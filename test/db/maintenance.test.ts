@@ -1,5 +1,6 @@
-// What the service does in the background: fold count deltas, and on the embedded database
-// (which has no autovacuum) vacuum and analyze.
+// What the service does in the background: fold count deltas, vacuum the count tables folding
+// churns (on both databases: a server's autovacuum may be off), and on the embedded database
+// (which has no autovacuum) vacuum and analyze the rest.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Maintenance } from '../../src/db/maintenance.ts';
 import { captureLogger, testConfig } from '../helpers/app.ts';
@@ -12,10 +13,10 @@ describe.each(DATABASE_KINDS)('maintenance on %s', (kind) => {
   beforeAll(async () => { t = await openTestDatabase(kind); });
   afterAll(async () => t?.drop());
 
-  it('folds deltas as they come, and keeps the embedded database analyzed and vacuumed', async () => {
+  it('folds deltas as they come, vacuums the count tables, and keeps the embedded database analyzed and vacuumed', async () => {
     const config = testConfig({ LOG_LEVEL: 'warn' });
     const { logger, lines } = captureLogger(config);
-    const maintenance = new Maintenance(t.db, logger, { compactMs: 50, firstTidyMs: 100, tidyMs: 60_000, vacuumDataMs: 200 });
+    const maintenance = new Maintenance(t.db, logger, { compactMs: 50, sweepMs: 100, firstTidyMs: 100, tidyMs: 60_000, vacuumDataMs: 200 });
     maintenance.start();
     try {
       await t.db.query(`INSERT INTO market_data (ticker, date, open, high, low, close, volume)
@@ -27,6 +28,12 @@ describe.each(DATABASE_KINDS)('maintenance on %s', (kind) => {
       while ((await pending()) > 0 && Date.now() < until) await sleep(20);
       expect(await pending()).toBe(0);
       expect((await t.db.query('SELECT rows FROM market_data_total')).rows).toEqual([{ rows: 500 }]);
+      // The folded deltas' dead rows are vacuumed away, the emptied pages given back.
+      const swept = async () => (await t.db.query<{ vacuumed: boolean; pages: number }>(
+        `SELECT last_vacuum IS NOT NULL AS vacuumed, (pg_relation_size('market_data_day_count_deltas') / 8192)::int AS pages
+         FROM pg_stat_user_tables WHERE relname = 'market_data_day_count_deltas'`)).rows[0]!;
+      while (!((await swept()).vacuumed && (await swept()).pages === 0) && Date.now() < until + 5000) await sleep(50);
+      expect(await swept()).toEqual({ vacuumed: true, pages: 0 });
       if (kind === 'pglite') {
         const stats = async () => (await t.db.query<{ analyzed: boolean; vacuumed: boolean }>(
           `SELECT last_analyze IS NOT NULL AS analyzed, last_vacuum IS NOT NULL AS vacuumed FROM pg_stat_user_tables WHERE relname = 'market_data'`)).rows[0]!;
