@@ -10,7 +10,7 @@ import { registerApiKeyAuth } from './api/auth.ts';
 import { registerDocs } from './api/docs.ts';
 import { registerErrorHandlers } from './api/errors.ts';
 import { registerJsonBodyParser } from './api/json-body.ts';
-import { registerSecurity, serverOptions } from './api/security.ts';
+import { isLongRequest, registerSecurity, serverOptions } from './api/security.ts';
 import { registerDrainOnClose } from './api/drain.ts';
 import { registerMetrics } from './metrics.ts';
 import { validatorCompiler } from './api/validation.ts';
@@ -30,7 +30,7 @@ export interface AppDeps {
   logger: Logger;
   /** The ETL the trigger route runs; built from config when not given. */
   etl?: Etl;
-  /** Kept up to date with the number of requests being answered (the ETL gives way to them). */
+  /** Kept up to date with the number of requests being answered (the ETL gives way to them; the ETL trigger itself is not counted). */
   traffic?: { open: number };
   /** The built dashboard (default web/dist). */
   webDir?: string;
@@ -81,7 +81,10 @@ export async function buildApp({ config, db, logger, etl, webDir, traffic }: App
   if (traffic) {
     const open = new WeakSet<FastifyRequest>();
     const end = (request: FastifyRequest) => { if (open.delete(request)) traffic.open--; };
-    app.addHook('onRequest', (request, _reply, done) => { open.add(request); traffic.open++; done(); });
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (!isLongRequest(request)) { open.add(request); traffic.open++; }
+      done();
+    });
     app.addHook('onResponse', (request, _reply, done) => { end(request); done(); });
     app.addHook('onRequestAbort', (request, done) => { end(request); done(); });
   }

@@ -13,6 +13,12 @@ import { PROBLEM_TYPE, problem, ProblemError } from './errors.ts';
 const LONG_ROUTES = new Set(['POST /api/v1/etl/run']);
 
 /**
+ * A request that waits on background work rather than being it: exempt from the request timeout,
+ * and not traffic the ETL gives way to (it would give way to its own trigger).
+ */
+export const isLongRequest = (request: FastifyRequest): boolean => LONG_ROUTES.has(`${request.method} ${request.routeOptions.url}`);
+
+/**
  * Fastify factory options. `requestTimeout` bounds receiving a request, headers and body (slow-loris
  * clients: 408); answering it is bounded by the watchdog below (503). Both come from REQUEST_TIMEOUT_MS.
  */
@@ -104,7 +110,7 @@ function registerWatchdog(app: FastifyInstance, timeoutMs: number): void {
   /** Open requests and their deadlines, in arrival order (so in deadline order). */
   const open = new Map<FastifyRequest, { reply: FastifyReply; deadline: number }>();
   app.addHook('onRequest', (request, reply, done) => {
-    if (!LONG_ROUTES.has(`${request.method} ${request.routeOptions.url}`)) open.set(request, { reply, deadline: Date.now() + timeoutMs });
+    if (!isLongRequest(request)) open.set(request, { reply, deadline: Date.now() + timeoutMs });
     done();
   });
   app.addHook('onResponse', (request, _reply, done) => { open.delete(request); done(); });

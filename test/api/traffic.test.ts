@@ -1,0 +1,45 @@
+// The open-request count the ETL gives way to on the embedded database (EtlDeps.foreground): API
+// requests count while they are answered; the synchronous ETL trigger does not, or a run started
+// through the API would give way to its own request after every ticker.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.ts';
+import { createEtl } from '../../src/etl/index.ts';
+import { captureLogger, testConfig } from '../helpers/app.ts';
+import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { startFakeAlphaVantage, type FakeAlphaVantage } from '../helpers/fake-alpha-vantage.ts';
+
+describe('open API requests, as the ETL sees them', () => {
+  let t: TestDatabase;
+  let fake: FakeAlphaVantage;
+  beforeAll(async () => {
+    t = await openTestDatabase('pglite');
+    fake = await startFakeAlphaVantage({ key: 'fake-key-123', symbols: { TA: { synthetic: 50 }, TB: { synthetic: 50 } } });
+  });
+  afterAll(async () => { await fake?.close(); await t?.drop(); });
+
+  it('counts requests being answered, but not the ETL trigger waiting on its own run', async () => {
+    const config = testConfig({
+      ALPHA_VANTAGE_API_KEY: 'fake-key-123', ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0',
+      ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '1000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '1000',
+    });
+    const traffic = { open: 0 };
+    const seen: number[] = [];
+    const { logger } = captureLogger(config);
+    const etl = createEtl(config, t.db, logger, { foreground: () => { seen.push(traffic.open); return traffic.open > 0; } });
+    const app = await buildApp({ config, db: t.db, logger, etl, traffic });
+    let during = -1;
+    app.get('/probe', async () => { during = traffic.open; return {}; });
+    try {
+      expect((await app.inject('/probe')).statusCode).toBe(200);
+      expect(during).toBe(1);
+      expect(traffic.open).toBe(0);
+      const res = await app.inject({ method: 'POST', url: '/api/v1/etl/run?tickers=TA&tickers=TB' });
+      expect(res.json()).toMatchObject({ successful: 2 });
+      expect(seen.length).toBeGreaterThanOrEqual(2); // asked after each loaded ticker
+      expect(seen.every((n) => n === 0)).toBe(true);
+      expect(traffic.open).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
+});
