@@ -3,6 +3,7 @@
 // ending 2024-12-31, ids in (ticker, date) order, some volumes above 2^31 — so figures compare.
 // Seeding takes about a minute for 2.5M rows; a database already holding the dataset is reused.
 import pg from 'pg';
+import { COUNT_TABLES } from '../../src/db/maintenance.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
 
@@ -57,12 +58,11 @@ export async function dropDatabase(url: string): Promise<void> {
   }
 }
 
-export const COUNT_TABLES = ['market_data', 'market_data_day_counts', 'market_data_day_count_deltas', 'market_data_ticker_stats', 'market_data_ticker_stat_deltas', 'market_data_total'];
 
 /** Every run starts from the same state: count deltas folded, no dead rows left by earlier writes. */
 export async function compactAndVacuum(client: pg.Client): Promise<void> {
   await client.query('SELECT market_data_compact_counts()');
-  for (const table of COUNT_TABLES) await client.query(`VACUUM (ANALYZE) ${table}`);
+  for (const table of ['market_data', ...COUNT_TABLES]) await client.query(`VACUUM (ANALYZE) ${table}`);
 }
 
 /**

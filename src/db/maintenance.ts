@@ -18,7 +18,8 @@ const COMPACT_EVERY_MS = 2000;
  * whatever an earlier process left) — milliseconds on tables this size.
  */
 const SWEEP_EVERY_MS = 10_000;
-const COUNT_TABLES = ['market_data_day_count_deltas', 'market_data_ticker_stat_deltas', 'market_data_day_counts', 'market_data_ticker_stats', 'market_data_total'];
+export const COUNT_TABLES = ['market_data_day_count_deltas', 'market_data_ticker_stat_deltas', 'market_data_day_counts', 'market_data_ticker_stats', 'market_data_total'];
+const SMALL_TABLES = [...COUNT_TABLES, 'etl_runs', 'etl_run_tickers', 'alpha_vantage_usage', 'etl_schedule'];
 /** The small, busy tables (deltas, counts, history) are vacuumed often, market_data analyzed. */
 const TIDY_EVERY_MS = 10 * 60_000;
 /** The first tidying soon after start, so a database that never had statistics gets them. */
@@ -29,8 +30,6 @@ const FIRST_TIDY_AFTER_MS = 15_000;
  * nothing — so it is vacuumed once a day.
  */
 const VACUUM_DATA_EVERY_MS = 24 * 3_600_000;
-const SMALL_TABLES = ['market_data_day_counts', 'market_data_day_count_deltas', 'market_data_ticker_stats',
-  'market_data_ticker_stat_deltas', 'market_data_total', 'etl_runs', 'etl_run_tickers', 'alpha_vantage_usage', 'etl_schedule'];
 
 export interface MaintenanceTimes { compactMs: number; sweepMs: number; firstTidyMs: number; tidyMs: number; vacuumDataMs: number }
 
