@@ -30,8 +30,11 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
     logger.warn('API_KEY is not set: writes (POST, PUT, PATCH, DELETE) are open to anyone who can reach this port');
   }
 
-  const traffic = { open: 0 };
-  const etl = createEtl(config, db, logger, { foreground: () => traffic.open > 0 });
+  const traffic = { open: 0, lastStarted: 0 };
+  // Busy: a request is open, or one started moments ago. Clients that ask again as soon as they
+  // are answered leave no request open for an instant after a batch is answered — long enough
+  // for the ETL to take the database back if only open requests counted.
+  const etl = createEtl(config, db, logger, { foreground: () => traffic.open > 0 || Date.now() - traffic.lastStarted < 50 });
   const app = await buildApp({ config, db, logger, etl, traffic });
   try {
     await app.listen({ host: config.host, port: config.port });
