@@ -31,7 +31,7 @@ export interface AppDeps {
   /** The ETL the trigger route runs; built from config when not given. */
   etl?: Etl;
   /** Kept up to date with the number of requests being answered (the ETL gives way to them; the ETL trigger itself is not counted). */
-  traffic?: { open: number; lastStarted: number };
+  traffic?: { open: number; lastActive: number };
   /** The built dashboard (default web/dist). */
   webDir?: string;
 }
@@ -80,9 +80,9 @@ export async function buildApp({ config, db, logger, etl, webDir, traffic }: App
   });
   if (traffic) {
     const open = new WeakSet<FastifyRequest>();
-    const end = (request: FastifyRequest) => { if (open.delete(request)) traffic.open--; };
+    const end = (request: FastifyRequest) => { if (open.delete(request)) { traffic.open--; traffic.lastActive = Date.now(); } };
     app.addHook('onRequest', (request, _reply, done) => {
-      if (!isLongRequest(request)) { open.add(request); traffic.open++; traffic.lastStarted = Date.now(); }
+      if (!isLongRequest(request)) { open.add(request); traffic.open++; traffic.lastActive = Date.now(); }
       done();
     });
     app.addHook('onResponse', (request, _reply, done) => { end(request); done(); });

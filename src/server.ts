@@ -30,11 +30,11 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
     logger.warn('API_KEY is not set: writes (POST, PUT, PATCH, DELETE) are open to anyone who can reach this port');
   }
 
-  const traffic = { open: 0, lastStarted: 0 };
-  // Busy: a request is open, or one started moments ago. Clients that ask again as soon as they
-  // are answered leave no request open for an instant after a batch is answered — long enough
-  // for the ETL to take the database back if only open requests counted.
-  const etl = createEtl(config, db, logger, { foreground: () => traffic.open > 0 || Date.now() - traffic.lastStarted < 50 });
+  const traffic = { open: 0, lastActive: 0 };
+  // Busy: a request is open, or one started or ended moments ago. Right after a batch of requests
+  // is answered none is open, and timers run before the next requests are read from the sockets:
+  // if only open requests counted, the ETL would take the database back in that instant.
+  const etl = createEtl(config, db, logger, { foreground: () => traffic.open > 0 || Date.now() - traffic.lastActive < 50 });
   const app = await buildApp({ config, db, logger, etl, traffic });
   try {
     await app.listen({ host: config.host, port: config.port });

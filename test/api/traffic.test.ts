@@ -22,7 +22,7 @@ describe('open API requests, as the ETL sees them', () => {
       ALPHA_VANTAGE_API_KEY: 'fake-key-123', ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0',
       ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '1000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '1000',
     });
-    const traffic = { open: 0, lastStarted: 0 };
+    const traffic = { open: 0, lastActive: 0 };
     const seen: number[] = [];
     const { logger } = captureLogger(config);
     const etl = createEtl(config, t.db, logger, { foreground: () => { seen.push(traffic.open); return traffic.open > 0; } });
