@@ -174,9 +174,9 @@ export interface UpsertCounts { inserted: number; updated: number; unchanged: nu
 // One statement per batch: unnest turns seven arrays into rows (7 bind parameters whatever the
 // batch size), a row whose values did not change is left alone by the IS DISTINCT FROM guard, and
 // `xmax = 0` tells a fresh insert from an update in RETURNING.
-export const UPSERT_SQL = `WITH upserted AS (
+export const upsertFrom = (source: string) => `WITH upserted AS (
   INSERT INTO market_data AS m (ticker, date, open, high, low, close, volume)
-  SELECT * FROM unnest($1::varchar[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::bigint[])
+  SELECT ticker, date, open, high, low, close, volume FROM ${source}
   ON CONFLICT (ticker, date) DO UPDATE SET
     open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
     volume = EXCLUDED.volume, updated_at = now()
@@ -186,18 +186,26 @@ export const UPSERT_SQL = `WITH upserted AS (
 )
 SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM upserted`;
 
+export const UNNEST_BARS = 'unnest($1::varchar[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::bigint[]) AS b(ticker, date, open, high, low, close, volume)';
+export const UPSERT_SQL = upsertFrom(UNNEST_BARS);
+
+/** The seven column arrays that UNNEST_BARS takes. */
+export function barColumns(bars: readonly Bar[]): [string[], string[], string[], string[], string[], string[], number[]] {
+  const columns: [string[], string[], string[], string[], string[], string[], number[]] = [[], [], [], [], [], [], []];
+  for (const b of bars) {
+    columns[0].push(b.ticker); columns[1].push(b.date); columns[2].push(b.open); columns[3].push(b.high);
+    columns[4].push(b.low); columns[5].push(b.close); columns[6].push(b.volume);
+  }
+  return columns;
+}
+
 /**
  * Inserts or updates one batch of bars with a single statement. The batch must not hold the same
  * (ticker, date) twice (ON CONFLICT cannot touch a row twice in one statement).
  */
 export async function upsertBars(db: Queryable, bars: readonly Bar[]): Promise<UpsertCounts> {
   if (bars.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
-  const columns: [string[], string[], string[], string[], string[], string[], number[]] = [[], [], [], [], [], [], []];
-  for (const b of bars) {
-    columns[0].push(b.ticker); columns[1].push(b.date); columns[2].push(b.open); columns[3].push(b.high);
-    columns[4].push(b.low); columns[5].push(b.close); columns[6].push(b.volume);
-  }
-  const { rows } = await db.query<{ inserted: number; updated: number }>(UPSERT_SQL, columns, { name: 'market_data_upsert' });
+  const { rows } = await db.query<{ inserted: number; updated: number }>(UPSERT_SQL, barColumns(bars), { name: 'market_data_upsert' });
   const { inserted, updated } = rows[0]!;
   return { inserted, updated, unchanged: bars.length - inserted - updated };
 }

@@ -1,14 +1,13 @@
-// Loads one ticker's bars: batches of one upsert statement each, all in one transaction, so a
-// ticker is loaded whole or not at all.
+// Loads one ticker's bars whole or not at all. On a server: batches of one upsert statement each,
+// all in one transaction. On the embedded database: staged in small statements, then merged by
+// one (see db/market-data-stage.ts), so API queries are served while the rows are passed in.
 import type { Database } from '../db/database.ts';
+import { clearStage, mergeStage, stageBars } from '../db/market-data-stage.ts';
 import { upsertBars, type UpsertCounts } from '../db/market-data.ts';
 import type { Bar } from '../model/bar.ts';
 
-/**
- * Rows per statement. PGlite runs on the main thread, so its batches are smaller and the event
- * loop gets a turn between them (STACK.md, pitfall 2).
- */
-export const BATCH_SIZE = { postgres: 5000, pglite: 1000 } as const;
+/** Rows per statement: per upsert on a server, per staging insert on PGlite (2–4 ms each there). */
+export const BATCH_SIZE = { postgres: 5000, pglite: 500 } as const;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -19,10 +18,13 @@ export function dedupe(bars: readonly Bar[]): Bar[] {
   return byKey.size === bars.length ? [...bars] : [...byKey.values()];
 }
 
-export async function loadBars(db: Database, bars: readonly Bar[], options: { batchSize?: number; onBatch?: (done: number) => void } = {}): Promise<UpsertCounts> {
+interface LoadOptions { batchSize?: number; onBatch?: (done: number) => void }
+
+export async function loadBars(db: Database, bars: readonly Bar[], options: LoadOptions = {}): Promise<UpsertCounts> {
   const rows = dedupe(bars);
   const size = options.batchSize ?? BATCH_SIZE[db.kind];
   if (rows.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+  if (db.kind === 'pglite') return staged(db, () => loadStaged(db, rows, size, options));
   // The rows of the first batches stay locked until COMMIT, so another writer holding a row of a
   // later batch and then wanting one of these deadlocks with the load. PostgreSQL then rolls back
   // one side; when it is this transaction, it is rerun whole.
@@ -36,7 +38,6 @@ export async function loadBars(db: Database, bars: readonly Bar[], options: { ba
           total.updated += counts.updated;
           total.unchanged += counts.unchanged;
           options.onBatch?.(Math.min(start + size, rows.length));
-          if (db.kind === 'pglite') await yieldToEventLoop();
         }
       });
       return total;
@@ -44,4 +45,24 @@ export async function loadBars(db: Database, bars: readonly Bar[], options: { ba
       if (attempt >= 3 || !['40P01', '40001'].includes((err as { code?: string }).code ?? '')) throw err;
     }
   }
+}
+
+/** One staged load at a time per embedded database: they share its staging table. */
+const stageQueue = new WeakMap<Database, Promise<unknown>>();
+function staged<T>(db: Database, fn: () => Promise<T>): Promise<T> {
+  const run = (stageQueue.get(db) ?? Promise.resolve()).catch(() => {}).then(fn);
+  stageQueue.set(db, run);
+  return run;
+}
+
+async function loadStaged(db: Database, rows: Bar[], size: number, options: LoadOptions): Promise<UpsertCounts> {
+  await clearStage(db); // a load that failed half-way may have left rows
+  for (let start = 0; start < rows.length; start += size) {
+    await stageBars(db, rows.slice(start, start + size));
+    options.onBatch?.(Math.min(start + size, rows.length));
+    await yieldToEventLoop(); // lets requests that arrived meanwhile queue their queries
+  }
+  const counts = await mergeStage(db, rows.length);
+  await clearStage(db);
+  return counts;
 }

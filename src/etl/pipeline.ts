@@ -15,7 +15,7 @@ import type { FailureKind } from './classify.ts';
 import type { AlphaVantage } from './extract.ts';
 import { chooseOutputSize, isUpToDate } from './freshness.ts';
 import { loadBars } from './load.ts';
-import { transform } from './transform.ts';
+import { transformYielding } from './transform.ts';
 
 export const FREE_KEY_HELP = 'get a free key in 20 seconds at https://www.alphavantage.co/support/#api-key and set ALPHA_VANTAGE_API_KEY';
 
@@ -53,14 +53,20 @@ export interface EtlDeps {
   redact: (text: string) => string;
   now?: () => Date;
   /**
-   * True while API requests are open. The embedded database is one connection on the main thread:
-   * while a ticker's transaction runs, no request is served. After each ticker the run then gives
-   * way — up to twice as long as the load took — while requests are waiting, so a large load
-   * leaves a busy API at least two thirds of the time (measured: s1's p99 during a 500k-row load
-   * 1.9× its idle p99, against 3.2× when giving way as long as the load).
+   * True while the API is busy. With the embedded database everything the ETL does — parsing,
+   * transforming, loading — runs on the thread that serves the API, and the database serves one
+   * statement at a time. After each ticker the run gives way, while the API stays busy, for up to
+   * GIVE_WAY_FACTOR times what its load took (parsing and transforming yield as they go, waiting
+   * for Alpha Vantage costs the API nothing): under continuous API load the loads get a bounded
+   * share of the thread, and the run goes at full speed whenever the API is quiet.
    */
   foreground?: () => boolean;
 }
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** See EtlDeps.foreground: under continuous API load, embedded loads take 1 / (1 + this) of the time. */
+export const GIVE_WAY_FACTOR = 3;
 
 /** Arbitrary but fixed: one ETL run at a time across every process on the database. */
 const RUN_LOCK = 727_000_002;
@@ -118,8 +124,11 @@ export class EtlRunner {
     const log = this.deps.logger.child({ run_id: runId });
     log.info({ trigger: request.trigger, tickers, force: !!request.force, incremental: request.incremental !== false, stale_runs_closed: stale }, 'etl run started');
     const state: RunState = {};
-    // While a ticker loads, the next one is fetched and transformed: the database and Alpha
-    // Vantage (or the transform) work at the same time. At most two tickers' bars are in memory.
+    // On a server, while a ticker loads, the next one is fetched and transformed: the database and
+    // Alpha Vantage (or the transform) work at the same time. At most two tickers' bars are in
+    // memory. The embedded database shares this thread with the API: there a ticker is done whole
+    // (fetch, transform, load, fold its counts) and then the run gives way (see EtlDeps.foreground).
+    const embedded = db.kind === 'pglite';
     const ahead = new AbortController();
     const aheadRequest = { ...request, signal: AbortSignal.any([request.signal!, ahead.signal]) };
     const prepare = (position: number) => this.prepare(tickers[position]!, aheadRequest, state, log.child({ ticker: tickers[position] }));
@@ -128,11 +137,19 @@ export class EtlRunner {
       for (const [position] of tickers.entries()) {
         const prepared = await next!;
         // This ticker's fetch has been classified, so a stop it caused is already in `state`.
-        next = position + 1 < tickers.length ? prepare(position + 1) : undefined;
+        const more = position + 1 < tickers.length;
+        next = more && !embedded ? prepare(position + 1) : undefined;
         const tickerLog = prepared.log;
         const loadStarted = Date.now();
         const result = await this.load(prepared, request);
-        if (db.kind === 'pglite' && prepared.bars) await this.giveWay(2 * (Date.now() - loadStarted), request.signal!);
+        if (embedded && prepared.bars) {
+          // Requests that arrived during the load are read and queued first: ETL statements issued
+          // back to back would make them wait out both.
+          await nextTurn();
+          await nextTurn();
+          await compactCounts(db).catch(() => {}); // now, rather than as a second pause by the maintenance timer
+          await this.giveWay(GIVE_WAY_FACTOR * (Date.now() - loadStarted), request.signal!);
+        }
         await recordTickerResult(db, runId, position, result);
         recordEtlTicker(result);
         tickerLog.info({
@@ -140,6 +157,7 @@ export class EtlRunner {
           inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, rejected: result.rejected, reason: result.reason,
         }, `ticker ${result.status}`);
         request.onTicker?.({ ...result, finished_at: new Date().toISOString() });
+        if (more && embedded) next = prepare(position + 1);
       }
       const status = request.signal?.aborted ? 'aborted' : state.error ? 'failed' : 'completed';
       await finishRun(db, runId, status, state.error ?? (status === 'aborted' ? 'stopped: the service is shutting down' : undefined));
@@ -201,7 +219,8 @@ export class EtlRunner {
       result.requests = requests;
       if (outcome.kind === 'data') {
         result.fetched_at = this.now().toISOString();
-        const transformed = transform(ticker, outcome.rows, { now, duplicates: outcome.duplicates });
+        await nextTurn(); // the API's turn after parsing the body
+        const transformed = await transformYielding(ticker, outcome.rows, { now, duplicates: outcome.duplicates });
         return {
           log, bars: transformed.bars,
           result: {

@@ -38,7 +38,27 @@ function check(ticker: string, row: RawRow, now: Date): Bar | string {
   return bar;
 }
 
-export function transform(ticker: string, rows: Iterable<RawRow>, options: { now?: Date; duplicates?: Iterable<string> } = {}): Transformed {
+type Options = { now?: Date; duplicates?: Iterable<string> };
+
+export function transform(ticker: string, rows: Iterable<RawRow>, options: Options = {}): Transformed {
+  const steps = transformSteps(ticker, rows, options);
+  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+}
+
+/**
+ * The same, giving the event loop a turn every `slice` rows: 5,000 rows take 15–90 ms here, which
+ * the API would otherwise wait out (the ETL runs in the service's process).
+ */
+export async function transformYielding(ticker: string, rows: Iterable<RawRow>, options: Options = {}, slice = 500): Promise<Transformed> {
+  const steps = transformSteps(ticker, rows, options, slice);
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Yields after every `slice` rows checked, returns the result. */
+function* transformSteps(ticker: string, rows: Iterable<RawRow>, options: Options, slice = Infinity): Generator<void, Transformed> {
   const now = options.now ?? new Date();
   const symbol = normaliseTicker(ticker);
   const all = [...rows];
@@ -53,7 +73,8 @@ export function transform(ticker: string, rows: Iterable<RawRow>, options: { now
     rejected++;
     if (rejections.length < MAX_REJECTIONS_KEPT) rejections.push({ date: String(date).slice(0, 40), reason });
   };
-  for (const row of all) {
+  for (const [i, row] of all.entries()) {
+    if (i > 0 && i % slice === 0) yield;
     // A date listed twice is ambiguous: neither copy is trusted.
     if ((count.get(row.date) ?? 0) > 1) {
       reject(row.date, 'duplicate date');

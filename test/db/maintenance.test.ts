@@ -2,7 +2,8 @@
 // churns (on both databases: a server's autovacuum may be off), and on the embedded database
 // (which has no autovacuum) vacuum and analyze the rest.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Maintenance } from '../../src/db/maintenance.ts';
+import { Maintenance, statisticsStale } from '../../src/db/maintenance.ts';
+import { compactCounts } from '../../src/db/counts.ts';
 import { captureLogger, testConfig } from '../helpers/app.ts';
 import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 
@@ -44,5 +45,23 @@ describe.each(DATABASE_KINDS)('maintenance on %s', (kind) => {
       await maintenance.stop();
     }
     expect(lines.filter((l) => l.includes('maintenance failed'))).toEqual([]);
+  });
+
+  it('calls market_data\'s statistics stale when never gathered or off by more than 50 rows + 10%', async () => {
+    await t.db.exec('ANALYZE market_data');
+    await compactCounts(t.db);
+    expect(await statisticsStale(t.db)).toBe(false);
+    const before = (await t.db.query<{ rows: number }>('SELECT rows FROM market_data_total')).rows[0]!.rows;
+    const add = async (ticker: string, days: number) => {
+      await t.db.query(`INSERT INTO market_data (ticker, date, open, high, low, close, volume)
+        SELECT $1, date '2000-01-01' + d, 10, 11, 9, 10, 1 FROM generate_series(0, $2::int - 1) d`, [ticker, days]);
+      await compactCounts(t.db);
+    };
+    await add('S1', Math.floor(0.1 * before) + 40); // within the threshold
+    expect(await statisticsStale(t.db)).toBe(false);
+    await add('S2', 30); // now past it
+    expect(await statisticsStale(t.db)).toBe(true);
+    await t.db.exec('ANALYZE market_data');
+    expect(await statisticsStale(t.db)).toBe(false);
   });
 });
