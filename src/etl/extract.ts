@@ -52,7 +52,10 @@ export class AlphaVantage {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     try {
       const res = await fetch(url, { signal: signal ? AbortSignal.any([timeout, signal]) : timeout, headers: { accept: 'application/json' } });
-      return this.redacted(classifyResponse(res.status, await res.text()));
+      const text = await res.text();
+      // Receiving ~1 MB and parsing it are two long steps on the thread that also serves the API.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return this.redacted(classifyResponse(res.status, text));
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       if (timeout.aborted) return { kind: 'timeout', message: `no answer within ${this.timeoutMs / 1000} s` };
