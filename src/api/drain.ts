@@ -5,6 +5,7 @@
 // (Fastify adds it once closing; return503OnClosing is off, the database is still open then), and
 // gives clients up to DRAIN_MS to finish that way before the connections left idle are closed.
 import net from 'node:net';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 
 export const DRAIN_MS = 1500;
@@ -17,7 +18,7 @@ export async function stopAccepting(app: FastifyInstance): Promise<void> {
   if (!server.listening) return;
   // Closing the listening socket resets connections still waiting in the kernel's accept queue
   // (a busy event loop lets them pile up): one pass of the loop's poll phase accepts them first.
-  await new Promise((resolve) => setImmediate(resolve));
+  await nextTurn();
   // net's close, not http's: it stops listening without destroying the idle connections.
   if (server.listening) net.Server.prototype.close.call(server);
 }

@@ -1,6 +1,7 @@
 // Loads one ticker's bars whole or not at all. On a server: batches of one upsert statement each,
 // all in one transaction. On the embedded database: staged in small statements, then merged by
 // one (see db/market-data-stage.ts), so API queries are served while the rows are passed in.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Database } from '../db/database.ts';
 import { clearStage, mergeStage, stageBars } from '../db/market-data-stage.ts';
 import { upsertBars, type UpsertCounts } from '../db/market-data.ts';
@@ -8,8 +9,6 @@ import type { Bar } from '../model/bar.ts';
 
 /** Rows per statement: per upsert on a server, per staging insert on PGlite (2–4 ms each there). */
 export const BATCH_SIZE = { postgres: 5000, pglite: 500 } as const;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The last bar of each (ticker, date), in the order given. */
 export function dedupe(bars: readonly Bar[]): Bar[] {
@@ -60,7 +59,7 @@ async function loadStaged(db: Database, rows: Bar[], size: number, options: Load
   for (let start = 0; start < rows.length; start += size) {
     await stageBars(db, rows.slice(start, start + size));
     options.onBatch?.(Math.min(start + size, rows.length));
-    await yieldToEventLoop(); // lets requests that arrived meanwhile queue their queries
+    await nextTurn(); // lets requests that arrived meanwhile queue their queries
   }
   const counts = await mergeStage(db, rows.length);
   await clearStage(db);

@@ -1,6 +1,7 @@
 // One ETL run: tickers one at a time through the shared limiter; extract → transform → load; a
 // result row per ticker as soon as it is done. One ticker's failure never stops the others, except
 // Alpha Vantage's daily cap (or our own daily budget) and an invalid key, which stop the run.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { compactCounts } from '../db/counts.ts';
 import type { Database } from '../db/database.ts';
 import {
@@ -62,8 +63,6 @@ export interface EtlDeps {
    */
   foreground?: () => boolean;
 }
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** See EtlDeps.foreground: under continuous API load, embedded loads take 1 / (1 + this) of the time. */
 export const GIVE_WAY_FACTOR = 6;

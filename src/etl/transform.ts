@@ -1,6 +1,7 @@
 // Raw rows (from Alpha Vantage or a CSV file) → bars ready to load: exact decimal strings, the
 // ticker upper-cased, sorted by date. A row that breaks a rule is rejected with its reason and
 // counted; the good rows go on. (The original dropped every row after the first bad number.)
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { checkPrices, normaliseTicker, parseDate, parsePrice, parseVolume, PRICE_FIELDS, type Bar } from '../model/bar.ts';
 import type { RawRow } from './classify.ts';
 
@@ -53,7 +54,7 @@ export async function transformYielding(ticker: string, rows: Iterable<RawRow>, 
   const steps = transformSteps(ticker, rows, options, slice);
   for (let step = steps.next(); ; step = steps.next()) {
     if (step.done) return step.value;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
   }
 }
 
