@@ -10,7 +10,8 @@ import { registerApiKeyAuth } from './api/auth.ts';
 import { registerDocs } from './api/docs.ts';
 import { registerErrorHandlers } from './api/errors.ts';
 import { registerJsonBodyParser } from './api/json-body.ts';
-import { isLongRequest, registerSecurity, serverOptions } from './api/security.ts';
+import { registerSecurity, serverOptions } from './api/security.ts';
+import type { Traffic } from './api/traffic.ts';
 import { registerDrainOnClose } from './api/drain.ts';
 import { registerMetrics } from './metrics.ts';
 import { validatorCompiler } from './api/validation.ts';
@@ -30,8 +31,8 @@ export interface AppDeps {
   logger: Logger;
   /** The ETL the trigger route runs; built from config when not given. */
   etl?: Etl;
-  /** Kept up to date with the number of requests being answered (the ETL gives way to them; the ETL trigger itself is not counted). */
-  traffic?: { open: number; lastActive: number };
+  /** Kept up to date with the requests being answered (the ETL gives way to them). */
+  traffic?: Traffic;
   /** The built dashboard (default web/dist). */
   webDir?: string;
 }
@@ -78,16 +79,7 @@ export async function buildApp({ config, db, logger, etl, webDir, traffic }: App
     reply.header('x-request-id', request.id);
     done();
   });
-  if (traffic) {
-    const open = new WeakSet<FastifyRequest>();
-    const end = (request: FastifyRequest) => { if (open.delete(request)) { traffic.open--; traffic.lastActive = Date.now(); } };
-    app.addHook('onRequest', (request, _reply, done) => {
-      if (!isLongRequest(request)) { open.add(request); traffic.open++; traffic.lastActive = Date.now(); }
-      done();
-    });
-    app.addHook('onResponse', (request, _reply, done) => { end(request); done(); });
-    app.addHook('onRequestAbort', (request, done) => { end(request); done(); });
-  }
+  traffic?.register(app);
 
   const theEtl = etl ?? createEtl(config, db, logger);
   registerMetrics(app, { budget: () => theEtl.limiter.remainingToday(), pool: db.poolStats?.bind(db) });

@@ -4,6 +4,7 @@ import cluster from 'node:cluster';
 import os from 'node:os';
 import { buildApp } from './app.ts';
 import { stopAccepting } from './api/drain.ts';
+import { Traffic } from './api/traffic.ts';
 import type { Config } from './config.ts';
 import { Maintenance } from './db/maintenance.ts';
 import { createEtl } from './etl/index.ts';
@@ -30,11 +31,8 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
     logger.warn('API_KEY is not set: writes (POST, PUT, PATCH, DELETE) are open to anyone who can reach this port');
   }
 
-  const traffic = { open: 0, lastActive: 0 };
-  // Busy: a request is open, or one started or ended moments ago. Right after a batch of requests
-  // is answered none is open, and timers run before the next requests are read from the sockets:
-  // if only open requests counted, the ETL would take the database back in that instant.
-  const etl = createEtl(config, db, logger, { foreground: () => traffic.open > 0 || Date.now() - traffic.lastActive < 50 });
+  const traffic = new Traffic();
+  const etl = createEtl(config, db, logger, { foreground: () => traffic.busy() });
   const app = await buildApp({ config, db, logger, etl, traffic });
   try {
     await app.listen({ host: config.host, port: config.port });
