@@ -58,7 +58,6 @@ export async function dropDatabase(url: string): Promise<void> {
   }
 }
 
-
 /** Every run starts from the same state: count deltas folded, no dead rows left by earlier writes. */
 export async function compactAndVacuum(client: pg.Client): Promise<void> {
   await client.query('SELECT market_data_compact_counts()');

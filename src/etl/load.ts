@@ -55,13 +55,11 @@ function staged<T>(db: Database, fn: () => Promise<T>): Promise<T> {
 }
 
 async function loadStaged(db: Database, rows: Bar[], size: number, options: LoadOptions): Promise<UpsertCounts> {
-  await clearStage(db); // a load that failed half-way may have left rows
+  await clearStage(db); // the last load's rows, or those of one that failed half-way
   for (let start = 0; start < rows.length; start += size) {
     await stageBars(db, rows.slice(start, start + size));
     options.onBatch?.(Math.min(start + size, rows.length));
     await nextTurn(); // lets requests that arrived meanwhile queue their queries
   }
-  const counts = await mergeStage(db, rows.length);
-  await clearStage(db);
-  return counts;
+  return mergeStage(db, rows.length); // the staged rows stay until the next load clears them
 }
