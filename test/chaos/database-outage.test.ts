@@ -71,14 +71,17 @@ describe.runIf(SERVER_URL && PRIVATE_POSTGRES_AVAILABLE)('a database outage duri
     const reader = async (n: number) => {
       for (let i = n; reading; i++) {
         const p = PATHS[i % PATHS.length]!;
-        const at = phase;
         const started = performance.now();
+        const begun = phase;
+        // A read that began before the stop but was answered after it belongs to the stop: its
+        // query may have been cut by the shutdown, so it may rightly answer 503.
+        const at = () => (begun === 'before' && phase !== 'before' ? 'stopping' : begun);
         try {
           const res = await fetch(`${service.url}${p}`, { signal: AbortSignal.timeout(10_000) });
           const text = await res.text();
-          samples.push({ phase: at, path: p, status: res.status, ms: performance.now() - started, type: res.headers.get('content-type') ?? '', error: res.status >= 500 ? text : undefined });
+          samples.push({ phase: at(), path: p, status: res.status, ms: performance.now() - started, type: res.headers.get('content-type') ?? '', error: res.status >= 500 ? text : undefined });
         } catch (err) {
-          samples.push({ phase: at, path: p, status: 0, ms: performance.now() - started, type: '', error: String((err as Error).cause ?? err) });
+          samples.push({ phase: at(), path: p, status: 0, ms: performance.now() - started, type: '', error: String((err as Error).cause ?? err) });
         }
         await sleep(20);
       }
