@@ -1,13 +1,13 @@
 // `npm run bench`: the service against the database's own ceilings, on this machine, in one run.
 //   1. HTTP scenarios s1–s6 (and a cursor page at depth 1,000,000) against the service
-//      (WORKERS=2, pool 16 each, as the peer harness runs FastAPI), and pgbench replaying the
+//      (WORKERS=BENCH_WORKERS, pool 16 each), and pgbench replaying the
 //      same SQL with the same client counts — BENCH_RUNS times each, medians reported;
 //   2. the loader against the raw unnest upsert (new, changed, unchanged rows);
 //   3. a 2.5M-row backfill from a local fake Alpha Vantage through `npm run etl`: time, peak memory;
 //   4. the embedded database: s1's p99 while the service loads 500k rows, against its idle p99.
 // Prints a table, writes bench/results/<time>.json, exits 1 if a target it measures is missed.
 // Env: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/md_bench), BENCH_RUNS=3,
-// BENCH_SECONDS=4, BENCH_WARMUP=1, BENCH_PARTS=http,loader,backfill,pglite.
+// BENCH_SECONDS=4, BENCH_WARMUP=1, BENCH_PARTS=http,loader,backfill,pglite, BENCH_WORKERS=1.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,7 @@ const URL_ = env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/md_
 const RUNS = Number(env.BENCH_RUNS ?? 3);
 const SECONDS = Number(env.BENCH_SECONDS ?? 4);
 const WARMUP = Number(env.BENCH_WARMUP ?? 1);
+const WORKERS = env.BENCH_WORKERS ?? '1';
 const PARTS = new Set((env.BENCH_PARTS ?? 'http,loader,backfill,pglite').split(','));
 const DATASET = { tickers: 500, days: 5000, endDate: '2024-12-31' };
 const CONNECTIONS = 32;
@@ -49,7 +50,7 @@ const check = (name: string, value: number, op: '>=' | '<=', limit: number, text
 
 const results: Record<string, unknown> = {
   started_at: new Date().toISOString(), machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-  settings: { runs: RUNS, seconds: SECONDS, warmup: WARMUP, connections: CONNECTIONS, deep_connections: DEEP_CONNECTIONS, load_generator: HAVE_WRK ? 'wrk' : 'autocannon', dataset: DATASET },
+  settings: { workers: Number(WORKERS), runs: RUNS, seconds: SECONDS, warmup: WARMUP, connections: CONNECTIONS, deep_connections: DEEP_CONNECTIONS, load_generator: HAVE_WRK ? 'wrk' : 'autocannon', dataset: DATASET },
 };
 
 async function httpPart(): Promise<void> {
@@ -78,7 +79,7 @@ async function httpPart(): Promise<void> {
   ];
   const http: Record<string, LoadResult[]> = {};
   const sql: Record<string, LoadResult[]> = {};
-  const service = await startService({ DATABASE_URL: URL_, WORKERS: '2', DATABASE_POOL_SIZE: '16', LOG_LEVEL: 'warn', ETL_ENABLED: 'false' });
+  const service = await startService({ DATABASE_URL: URL_, WORKERS, DATABASE_POOL_SIZE: '16', LOG_LEVEL: 'warn', ETL_ENABLED: 'false' });
   try {
     // The API's answer must be right, not only fast: the total is exact.
     const body = await (await fetch(`${service.url}/api/v1/market-data?page=1&size=50`)).json() as { total: number };

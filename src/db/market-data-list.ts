@@ -4,7 +4,7 @@
 // statement (see batchedList).
 import { Batcher } from './batcher.ts';
 import type { Queryable } from './database.ts';
-import { finishRecords, RECORD_JSON } from './record-json.ts';
+import { RECORD_JSON } from './record-json.ts';
 
 export type Order = 'asc' | 'desc';
 
@@ -124,7 +124,7 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
 )
 SELECT (${total}) AS total,
   (SELECT count(*) FROM page) AS count,
-  (SELECT string_agg(${RECORD_JSON}, ',' ORDER BY date ${dir}, ticker ASC) FROM page) AS items,
+  (SELECT concat('[', string_agg(${RECORD_JSON}, ',' ORDER BY date ${dir}, ticker ASC), ']') FROM page) AS items,
   (SELECT ARRAY[date::text, ticker] FROM page ORDER BY date ${dir === 'DESC' ? 'ASC' : 'DESC'}, ticker DESC LIMIT 1) AS last`;
   return { name: `market_data_list_${key.join('_')}`, text, params, types };
 }
@@ -139,10 +139,10 @@ export interface ListResult {
   last?: Keyset;
 }
 
-type ListRow = { total: number | string; count: number; items: string | null; last: string[] | null };
+type ListRow = { total: number | string; count: number; items: string; last: string[] | null };
 
 const toResult = ({ total, count, items, last }: ListRow): ListResult => ({
-  total: Number(total), count: Number(count), items: items ? finishRecords(`[${items}]`) : '[]',
+  total: Number(total), count: Number(count), items,
   last: last ? { date: last[0]!, ticker: last[1]! } : undefined,
 });
 

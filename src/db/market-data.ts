@@ -3,7 +3,7 @@
 import type { Bar } from '../model/bar.ts';
 import { Batcher } from './batcher.ts';
 import type { Queryable } from './database.ts';
-import { finishRecords, RECORD_JSON } from './record-json.ts';
+import { RECORD_JSON } from './record-json.ts';
 
 export interface MarketDataRow {
   id: number;
@@ -25,7 +25,7 @@ export const GET_SQL = `SELECT ${RECORD_JSON} AS json FROM market_data WHERE id 
 /** One record as JSON text, as sent; undefined when absent. */
 export async function getMarketData(db: Queryable, id: number): Promise<string | undefined> {
   const { rows } = await db.query<{ json: string }>(GET_SQL, [id], { name: 'market_data_get' });
-  return rows[0] && finishRecords(rows[0].json);
+  return rows[0]?.json;
 }
 
 const GET_MANY_SQL = `SELECT id, ${RECORD_JSON} AS json FROM market_data WHERE id = ANY($1::bigint[])`;
@@ -36,7 +36,7 @@ export function batchedGet(db: Queryable): (id: number) => Promise<string | unde
     if (ids.length === 1) return [getMarketData(db, ids[0]!)];
     const { rows } = await db.query<{ id: number; json: string }>(GET_MANY_SQL, [ids], { name: 'market_data_get_many' });
     const byId = new Map(rows.map((r) => [r.id, r.json]));
-    return ids.map((id) => { const json = byId.get(id); return json && finishRecords(json); });
+    return ids.map((id) => byId.get(id));
   });
   return (id) => batcher.load(id);
 }
@@ -45,7 +45,6 @@ export function batchedGet(db: Queryable): (id: number) => Promise<string | unde
 export interface Written { id: number; ticker: string; date: string; json: string }
 
 const WRITTEN = `id, ticker, date, ${RECORD_JSON} AS json`;
-const finishWritten = (row: Written | undefined) => row && { ...row, json: finishRecords(row.json) };
 
 /** Inserts one bar; undefined when (ticker, date) already exists. */
 export const INSERT_SQL = `INSERT INTO market_data (ticker, date, open, high, low, close, volume)
@@ -59,7 +58,7 @@ export async function insertMarketData(db: Queryable, bar: Bar): Promise<Written
     [bar.ticker, bar.date, bar.open, bar.high, bar.low, bar.close, bar.volume],
     { name: 'market_data_insert' },
   );
-  return finishWritten(rows[0]);
+  return rows[0];
 }
 
 const INSERT_MANY_SQL = `INSERT INTO market_data (ticker, date, open, high, low, close, volume)
@@ -89,7 +88,7 @@ export function batchedInsert(db: Queryable): (bar: Bar) => Promise<Written | un
       if (!/^2[23]/.test((err as { code?: string }).code ?? '')) throw err;
       return bars.map((b, i) => (first.get(key(b.ticker, b.date)) === i ? insertMarketData(db, b) : Promise.resolve(undefined)));
     }
-    const written = new Map(rows.map((r) => [key(r.ticker, r.date), finishWritten(r)]));
+    const written = new Map(rows.map((r) => [key(r.ticker, r.date), r]));
     return bars.map((b, i) => (first.get(key(b.ticker, b.date)) === i ? written.get(key(b.ticker, b.date)) : undefined));
   });
   return (bar) => batcher.load(bar);
@@ -119,7 +118,7 @@ export async function updateMarketData(db: Queryable, id: number, patch: MarketD
     [id, patch.open ?? null, patch.high ?? null, patch.low ?? null, patch.close ?? null, patch.volume ?? null],
     { name: 'market_data_update' },
   );
-  return finishWritten(rows[0]);
+  return rows[0];
 }
 
 export async function deleteMarketData(db: Queryable, id: number): Promise<boolean> {
