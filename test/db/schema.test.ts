@@ -1,6 +1,6 @@
 // Migrations, constraints and the maintained per-day counts, on every database kind.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { compactCounts } from '../../src/db/counts.ts';
+import { compactCounts, compactCountsInSteps } from '../../src/db/counts.ts';
 import { migrate, readMigrations } from '../../src/db/migrate.ts';
 import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 
@@ -104,6 +104,33 @@ describe.each(DATABASE_KINDS)('schema on %s', (kind) => {
     await t.db.exec('TRUNCATE market_data');
     await expectCountsExact(t);
     expect((await t.db.query('SELECT count(*) AS n FROM market_data_day_totals WHERE rows <> 0')).rows[0]).toEqual({ n: 0 });
+  });
+
+  it('folds the counts in steps of the earliest days, each step exact on its own', async () => {
+    // 3 statements × 50 days: 150 day deltas, 3 per day; then a deletion of one day's rows.
+    for (const t0 of ['S1', 'S2', 'S3']) {
+      await insert(t, Array.from({ length: 50 }, (_, d) => `('${t0}', date '2024-01-01' + ${d}, 10, 11, 9, 10, 100)`).join(', '));
+    }
+    await t.db.query(`DELETE FROM market_data WHERE date = '2024-01-01'`);
+    const pending = async () => Number((await t.db.query<{ n: number }>('SELECT count(*) AS n FROM market_data_day_count_deltas')).rows[0]!.n);
+    const exact = async () => (await t.db.query(`SELECT 1 FROM (SELECT date, count(*) AS n FROM market_data GROUP BY date) a
+      FULL JOIN market_data_day_totals k USING (date) WHERE coalesce(a.n, 0) <> coalesce(k.rows, 0)`)).rows;
+    expect(await pending()).toBe(151);
+    const seen: number[] = [];
+    for (let left = await pending(); left > 0; left = await pending()) {
+      expect(await compactCounts(t.db, 20)).toBeGreaterThan(0);
+      seen.push(left - await pending());
+      expect(await exact()).toEqual([]);
+    }
+    // 20 rows and the rest of the 21st row's day: 7 days of 3 deltas (the first day has 4).
+    expect(seen[0]).toBe(22);
+    expect(seen.length).toBeGreaterThan(5);
+    await expectCountsExact(t);
+
+    await insert(t, `('S4', '2024-06-01', 10, 11, 9, 10, 100), ('S4', '2024-06-02', 10, 11, 9, 10, 100)`);
+    expect(await compactCountsInSteps(t.db, 1)).toBeGreaterThanOrEqual(2);
+    expect(await pending()).toBe(0);
+    await expectCountsExact(t);
   });
 
   it('rolls the counts back with the rows', async () => {
