@@ -5,7 +5,7 @@
 // updates and from the deltas would pile up) nor analyzed (the planner would guess, and pick
 // bad plans).
 import type { Logger } from '../logger.ts';
-import { compactCounts } from './counts.ts';
+import { foldCounts } from './counts.ts';
 import type { Database, Queryable } from './database.ts';
 
 const COMPACT_EVERY_MS = 2000;
@@ -64,7 +64,7 @@ export class Maintenance {
 
   start(): void {
     this.every(this.times.compactMs, async () => {
-      if ((await compactCounts(this.db)) > 0) this.folded = true;
+      if ((await foldCounts(this.db)) > 0) this.folded = true;
     });
     // SKIP_LOCKED: a replica already vacuuming a table is left to it rather than waited for.
     this.every(this.times.sweepMs, async () => {

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse';
-import { compactCounts } from '../db/counts.ts';
+import { foldCounts } from '../db/counts.ts';
 import type { Database } from '../db/database.ts';
 import { createRun, finishRun, getRun, recordTickerResult, type RunDetail } from '../db/etl-runs.ts';
 import type { Logger } from '../logger.ts';
@@ -81,7 +81,7 @@ export async function importCsv(db: Database, logger: Logger, { file, ticker, no
     await finishRun(db, runId, 'failed', `database error: ${(err as Error).message}`).catch(() => {});
     throw err;
   }
-  await compactCounts(db).catch(() => {});
+  await foldCounts(db).catch(() => {});
   const run = (await getRun(db, runId))!;
   log.info({ file: path.basename(file), status: run.details[0]?.status, rows: rows.length, loaded: run.total_loaded, rejected: run.details[0]?.rejected }, 'csv imported');
   return run;

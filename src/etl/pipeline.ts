@@ -2,7 +2,7 @@
 // result row per ticker as soon as it is done. One ticker's failure never stops the others, except
 // Alpha Vantage's daily cap (or our own daily budget) and an invalid key, which stop the run.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { compactCounts, compactCountsInSteps } from '../db/counts.ts';
+import { foldCounts } from '../db/counts.ts';
 import type { Database } from '../db/database.ts';
 import {
   abortStaleRuns, createRun, finishRun, getRun, lastFetchedAt, recordTickerResult,
@@ -66,9 +66,6 @@ export interface EtlDeps {
 
 /** See EtlDeps.foreground: under continuous API load, embedded loads take 1 / (1 + this) of the time. */
 export const GIVE_WAY_FACTOR = 6;
-
-/** Day deltas folded per statement on the embedded database: ~500 take it a few milliseconds. */
-const COMPACT_STEP = 500;
 
 /** Arbitrary but fixed: one ETL run at a time across every process on the database. */
 const RUN_LOCK = 727_000_002;
@@ -150,9 +147,8 @@ export class EtlRunner {
           // worse: s1's p99 during a load 110-145 ms against 79-92 ms.)
           await nextTurn();
           await nextTurn();
-          // Now, rather than as a pause of its own at a random moment; in steps, the API's
-          // statements running in between.
-          await compactCountsInSteps(db, COMPACT_STEP).catch(() => {});
+          // Now, rather than as a pause of its own at a random moment (in steps: see foldCounts).
+          await foldCounts(db).catch(() => {});
           await this.giveWay(GIVE_WAY_FACTOR * (Date.now() - loadStarted), request.signal!);
         }
         await recordTickerResult(db, runId, position, result);
@@ -176,7 +172,7 @@ export class EtlRunner {
       recordEtlRun(request.trigger, 'failed');
       throw err;
     }
-    await compactCounts(db).catch(() => {}); // fold the run's count deltas (the service also does it every 2 s)
+    await foldCounts(db).catch(() => {}); // fold the run's count deltas (the service also does it every 2 s)
     const run = (await getRun(db, runId))!;
     recordEtlRun(request.trigger, run.status, run.started_at);
     log.info({ status: run.status, successful: run.successful, failed: run.failed, skipped: run.skipped, total_loaded: run.total_loaded }, 'etl run finished');
