@@ -1,7 +1,7 @@
 // Keyset cursors: an opaque token holding the last row's (date, ticker), the order it was read
 // in and the page number it leads to. The client passes the same filters again with it.
 import type { Keyset, Order } from '../db/market-data-list.ts';
-import { TICKER_PATTERN } from '../model/bar.ts';
+import { isCalendarDate, TICKER_PATTERN } from '../model/bar.ts';
 
 export interface Cursor extends Keyset { order: Order; page: number }
 
@@ -15,7 +15,8 @@ export function decodeCursor(token: string): Cursor | undefined {
     const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
     if (!Array.isArray(value) || value.length !== 4) return undefined;
     const [date, ticker, order, page] = value as unknown[];
-    if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return undefined;
+    // A date the database would refuse (2024-02-30) is a forged cursor, not a server error.
+    if (typeof date !== 'string' || !isCalendarDate(date)) return undefined;
     if (typeof ticker !== 'string' || !TICKER_PATTERN.test(ticker)) return undefined;
     if (order !== 'asc' && order !== 'desc') return undefined;
     if (typeof page !== 'number' || !Number.isSafeInteger(page) || page < 2) return undefined;

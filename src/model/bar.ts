@@ -90,14 +90,22 @@ export function latestAllowedDate(now: Date = new Date()): string {
   return lastAllowed.date;
 }
 
+/** `YYYY-MM-DD` naming a day that exists (no 2024-02-30): what a DATE column accepts. */
+export function isCalendarDate(text: string): boolean {
+  const m = ISO_DATE.exec(text);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d); // not Date.UTC, which reads years 0-99 as 1900-1999
+  // PostgreSQL has no year 0.
+  return y >= 1 && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+}
+
 export function parseDate(raw: unknown, now: Date = new Date()): Parsed<string> {
   if (typeof raw !== 'string') return { ok: false, message: 'must be a date string YYYY-MM-DD' };
-  const m = ISO_DATE.exec(raw);
-  if (!m) return { ok: false, message: 'must be a date YYYY-MM-DD' };
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return { ok: false, message: 'must be a real calendar date' };
-  if (y < 1800) return { ok: false, message: 'must be 1800-01-01 or later' };
+  if (!ISO_DATE.test(raw)) return { ok: false, message: 'must be a date YYYY-MM-DD' };
+  if (!isCalendarDate(raw)) return { ok: false, message: 'must be a real calendar date' };
+  if (raw < '1800-01-01') return { ok: false, message: 'must be 1800-01-01 or later' };
   if (raw > latestAllowedDate(now)) return { ok: false, message: 'must not be in the future' };
   return { ok: true, value: raw };
 }

@@ -133,6 +133,8 @@ describe.each(DATABASE_KINDS)('market data listing on %s', (kind) => {
     ['ticker=NOT%20A%20TICKER', 'ticker'],
     [`ticker=${'A'.repeat(10_000)}`, 'ticker'],
     ['cursor=garbage', 'cursor'],
+    // A well-formed cursor naming a day that does not exist: the database would refuse the date.
+    [`cursor=${Buffer.from(JSON.stringify(['2024-02-30', 'AAPL', 'desc', 2])).toString('base64url')}`, 'cursor'],
   ])('answers 422 for %s, naming %s', async (query, field) => {
     const res = await app.inject(`/api/v1/market-data?${query}`);
     expect(res.statusCode).toBe(422);

@@ -12,6 +12,8 @@ describe('cursor', () => {
     ['empty', ''],
     ['wrong shape', b64({ date: '2024-01-01' })],
     ['bad date', b64(['2024/01/01', 'A', 'desc', 2])],
+    ['no such day', b64(['2024-02-30', 'A', 'desc', 2])],
+    ['year 0', b64(['0000-01-01', 'A', 'desc', 2])],
     ['bad ticker', b64(['2024-01-01', "a'; drop", 'desc', 2])],
     ['bad order', b64(['2024-01-01', 'A', 'sideways', 2])],
     ['page 1', b64(['2024-01-01', 'A', 'desc', 1])],
