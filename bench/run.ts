@@ -129,7 +129,7 @@ async function loaderPart(): Promise<void> {
   await createDatabase(withDb('loader'), true);
   await createDatabase(withDb('loader_raw'), true);
   for (let run = 1; run <= RUNS; run++) {
-    runs.push(await loaderCases(withDb('loader'), withDb('loader_raw'), 50, 5000, run === 1));
+    runs.push(await loaderCases(withDb('loader'), withDb('loader_raw'), 40, 5000, run === 1)); // 200k rows a case
     log(`run ${run} loader: ${runs.at(-1)!.map((r) => `${r.case} ${(r.ratio * 100).toFixed(0)}%`).join(', ')}`);
   }
   await dropDatabase(withDb('loader'));
