@@ -90,21 +90,27 @@ export function latestAllowedDate(now: Date = new Date()): string {
   return lastAllowed.date;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Whether the day exists in the proleptic Gregorian calendar from year 1 (PostgreSQL has no year 0). */
+function dayExists(y: number, mo: number, d: number): boolean {
+  if (y < 1 || mo < 1 || mo > 12 || d < 1) return false;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return d <= (mo === 2 && leap ? 29 : DAYS_IN_MONTH[mo - 1]!);
+}
+
 /** `YYYY-MM-DD` naming a day that exists (no 2024-02-30): what a DATE column accepts. */
 export function isCalendarDate(text: string): boolean {
   const m = ISO_DATE.exec(text);
-  if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(0);
-  date.setUTCFullYear(y, mo - 1, d); // not Date.UTC, which reads years 0-99 as 1900-1999
-  // PostgreSQL has no year 0.
-  return y >= 1 && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+  return !!m && dayExists(Number(m[1]), Number(m[2]), Number(m[3]));
 }
 
 export function parseDate(raw: unknown, now: Date = new Date()): Parsed<string> {
   if (typeof raw !== 'string') return { ok: false, message: 'must be a date string YYYY-MM-DD' };
-  if (!ISO_DATE.test(raw)) return { ok: false, message: 'must be a date YYYY-MM-DD' };
-  if (!isCalendarDate(raw)) return { ok: false, message: 'must be a real calendar date' };
+  // Called for every bar of a backfill: one regex and arithmetic, no Date.
+  const m = ISO_DATE.exec(raw);
+  if (!m) return { ok: false, message: 'must be a date YYYY-MM-DD' };
+  if (!dayExists(Number(m[1]), Number(m[2]), Number(m[3]))) return { ok: false, message: 'must be a real calendar date' };
   if (raw < '1800-01-01') return { ok: false, message: 'must be 1800-01-01 or later' };
   if (raw > latestAllowedDate(now)) return { ok: false, message: 'must not be in the future' };
   return { ok: true, value: raw };
