@@ -30,7 +30,6 @@ const PARTS = new Set((env.BENCH_PARTS ?? 'http,loader,backfill,pglite').split('
 const DATASET = { tickers: 500, days: 5000, endDate: '2024-12-31' };
 const CONNECTIONS = 32;
 const DEEP_CONNECTIONS = 4; // s3, as the peer harness runs it
-const PAIRED = new Set(['s2', 's3c']);
 const withDb = (suffix: string) => { const u = new URL(URL_); u.pathname = `${u.pathname}_${suffix}`; return u.toString(); };
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };
@@ -52,6 +51,27 @@ const results: Record<string, unknown> = {
   started_at: new Date().toISOString(), machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
   settings: { workers: Number(WORKERS), runs: RUNS, seconds: SECONDS, warmup: WARMUP, connections: CONNECTIONS, deep_connections: DEEP_CONNECTIONS, load_generator: HAVE_WRK ? 'wrk' : 'autocannon', dataset: DATASET },
 };
+
+/**
+ * Two scenarios measured in alternating slices, a then b, four times, for 2 × SECONDS each in all:
+ * a host whose speed drifts then slows both alike. Slices of 1 s or less would measure wrk's
+ * connection start-up more than the service.
+ */
+async function interleaved(target: Target, a: Scenario, b: Scenario, connections: number): Promise<[LoadResult, LoadResult]> {
+  const slices: [LoadResult[], LoadResult[]] = [[], []];
+  for (let i = 0; i < 4; i++) {
+    for (const [k, scenario] of [a, b].entries()) {
+      slices[k]!.push(await load(target, scenario, connections, SECONDS / 2, i === 0 ? WARMUP : 0));
+    }
+  }
+  const sum = (rs: LoadResult[], key: 'errors' | 'requests' | 'non2xx') => rs.reduce((n, r) => n + r[key], 0);
+  const combine = (rs: LoadResult[]): LoadResult => ({
+    rps: rs.reduce((n, r) => n + r.rps, 0) / rs.length, // slices of equal length
+    p50_ms: median(rs.map((r) => r.p50_ms)), p99_ms: median(rs.map((r) => r.p99_ms)),
+    errors: sum(rs, 'errors'), requests: sum(rs, 'requests'), non2xx: sum(rs, 'non2xx'),
+  });
+  return [combine(slices[0]), combine(slices[1])];
+}
 
 async function httpPart(): Promise<void> {
   await ensureSeeded(URL_, DATASET, log);
@@ -92,8 +112,16 @@ async function httpPart(): Promise<void> {
       for (const [name, scenario, sqlScenario, connections] of scenarios) {
         const target: Target = { url: service.url, ntickers: DATASET.tickers, firstDate: first, lastDate: last, maxId, tag: `${Date.now().toString(36).slice(-4)}${run}` };
         // Page 1 and the cursor page are compared with each other, 1.2× apart at most: twice the
-        // time each, so that 4-second noise (±15% here) does not decide the comparison.
-        (http[name] ??= []).push(await load(target, scenario, connections, PAIRED.has(name) ? 2 * SECONDS : SECONDS, WARMUP));
+        // time each, and interleaved in quarters (see interleaved), so that the host's drift
+        // (±20% over tens of seconds here) does not decide the comparison.
+        if (name === 's2') {
+          const cursorScenario = scenarios.find(([n]) => n === 's3c')!;
+          const [page1, cursorPage] = await interleaved(target, scenario, cursorScenario[1], connections);
+          (http.s2 ??= []).push(page1);
+          (http.s3c ??= []).push(cursorPage);
+        } else if (name !== 's3c') {
+          (http[name] ??= []).push(await load(target, scenario, connections, SECONDS, WARMUP));
+        }
         if (WARMUP > 0) await pgbench(URL_, sqlScenario, cursorAt, { ntickers: DATASET.tickers, firstDate: first, span, maxId }, connections, WARMUP);
         (sql[name] ??= []).push(await pgbench(URL_, sqlScenario, cursorAt, { ntickers: DATASET.tickers, firstDate: first, span, maxId }, connections, SECONDS));
         log(`run ${run} ${name}: service ${http[name]!.at(-1)!.rps.toFixed(0)} req/s, p99 ${http[name]!.at(-1)!.p99_ms.toFixed(1)} ms; sql ${sql[name]!.at(-1)!.rps.toFixed(0)} tps`);
