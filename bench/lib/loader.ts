@@ -3,9 +3,9 @@
 // batch in autocommit, as ../shared/peer/db-limit/ingest.mjs does — into the service's own table
 // (its triggers keep the totals exact), and, for reference, into a plain copy without them.
 //
-// The loader and the raw statement each have a database of their own, in the same state, so each
-// case is measured for both back to back: passes of 2-6 s on this shared 2-core host vary by ±15%,
-// and when one table took every pass in turn the two sides of a ratio were tens of seconds apart.
+// The loader and the raw statement each have a database of their own, in the same state, and
+// take each ticker in turn (see pass): on this shared 2-core host the speed drifts by ±20% within
+// a minute, and when one side took a whole pass and then the other, the two were apart in time.
 // A ticker's bars are made just before it is loaded, outside the clock, so that this process holds
 // one ticker's bars as the ETL does rather than 500k (whose garbage collections fell inside passes).
 import pg from 'pg';
@@ -40,16 +40,24 @@ ON CONFLICT (ticker, date) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.h
   close = EXCLUDED.close, volume = EXCLUDED.volume, updated_at = now()
 WHERE (m.open, m.high, m.low, m.close, m.volume) IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume)`;
 
-/** Rows per second of `work` over every ticker, timing only `work` itself. */
-async function pass(tickers: number, days: number, bump: number, work: (bars: Bar[]) => Promise<unknown>): Promise<number> {
-  let ns = 0n;
+/**
+ * Rows per second of each of `works` over every ticker, timing only the work itself. The works
+ * take each ticker in turn, the first of them alternating, so a host whose speed drifts (±20%
+ * within a minute here) slows them alike: passes of one work after the other put the loader and
+ * the raw statement 5-10 s apart, and a case's ratio moved between 76% and 122% with the same code.
+ */
+async function pass(tickers: number, days: number, bump: number, works: ((bars: Bar[]) => Promise<unknown>)[]): Promise<number[]> {
+  const ns = works.map(() => 0n);
   for (let t = 1; t <= tickers; t++) {
     const bars = tickerBars(t, days, bump);
-    const start = process.hrtime.bigint();
-    await work(bars);
-    ns += process.hrtime.bigint() - start;
+    const order = t % 2 ? works.map((_, i) => i) : works.map((_, i) => works.length - 1 - i);
+    for (const i of order) {
+      const start = process.hrtime.bigint();
+      await works[i]!(bars);
+      ns[i]! += process.hrtime.bigint() - start;
+    }
   }
-  return (tickers * days) / (Number(ns) / 1e9);
+  return ns.map((n) => (tickers * days) / (Number(n) / 1e9));
 }
 
 /** The raw statement for one ticker: its column arrays are made before the clock starts. */
@@ -93,9 +101,8 @@ export async function loaderCases(loaderUrl: string, rawUrl: string, tickers: nu
     const rawBars = raw(client, 'market_data');
     const plainBars = raw(client, 'plain_ingest');
     for (const [kase, bump] of plan) {
-      const loader = await pass(tickers, days, bump, (bars) => loadBars(db, bars));
-      const rawRate = await pass(tickers, days, bump, rawBars);
-      const plainRate = plain ? Math.round(await pass(tickers, days, bump, plainBars)) : undefined;
+      const [loader, rawRate] = await pass(tickers, days, bump, [(bars) => loadBars(db, bars), rawBars]) as [number, number];
+      const plainRate = plain ? Math.round((await pass(tickers, days, bump, [plainBars]))[0]!) : undefined;
       results.push({ case: kase, loader_rows_per_s: Math.round(loader), raw_rows_per_s: Math.round(rawRate), plain_rows_per_s: plainRate, ratio: loader / rawRate });
       await vacuum();
     }
