@@ -134,10 +134,10 @@ export class EtlRunner {
     const state: RunState = {};
     // On a server, two tickers load at once (two connections) while the next is fetched and
     // transformed: one load keeps one PostgreSQL backend, one core, busy, and on 2 cores a 2.5M-row
-    // backfill took 68-77 s with one (42-58 s with two, in the same bench). At most three tickers' bars are in
-    // memory. Results are recorded in ticker order. The embedded database shares this thread with
-    // the API: there a ticker is done whole (fetch, transform, load, fold its counts) and then the
-    // run gives way (see EtlDeps.foreground).
+    // backfill took 68-77 s with one, 42-58 s with two (three: slower than two). At most three
+    // tickers' bars are in memory. Results are recorded in ticker order. The embedded database
+    // shares this thread with the API: there a ticker is done whole (fetch, transform, load, fold
+    // its counts) and then the run gives way (see EtlDeps.foreground).
     const embedded = db.kind === 'pglite';
     const loadsAtOnce = embedded ? 1 : SERVER_LOADS_AT_ONCE;
     const ahead = new AbortController();
