@@ -50,7 +50,8 @@ async function pass(tickers: number, days: number, bump: number, works: ((bars: 
   const ns = works.map(() => 0n);
   for (let t = 1; t <= tickers; t++) {
     const bars = tickerBars(t, days, bump);
-    const order = t % 2 ? works.map((_, i) => i) : works.map((_, i) => works.length - 1 - i);
+    const order = works.map((_, i) => i);
+    if (t % 2 === 0) order.reverse();
     for (const i of order) {
       const start = process.hrtime.bigint();
       await works[i]!(bars);

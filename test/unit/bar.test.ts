@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPrices, latestAllowedDate, parseDate, parsePrice, parseTicker, parseVolume } from '../../src/model/bar.ts';
+import { checkPrices, isCalendarDate, latestAllowedDate, parseDate, parsePrice, parseTicker, parseVolume } from '../../src/model/bar.ts';
 
 describe('parsePrice', () => {
   it.each([
@@ -92,6 +92,14 @@ describe('parseDate', () => {
     expect(latestAllowedDate(new Date('2024-06-15T09:59:59Z'))).toBe('2024-06-15');
     expect(latestAllowedDate(new Date('2024-06-15T10:00:00Z'))).toBe('2024-06-16');
   });
+});
+
+describe('isCalendarDate', () => {
+  it.each([
+    ['2024-02-29', true], ['2023-02-29', false], ['1900-02-29', false], ['2000-02-29', true], ['2024-04-31', false],
+    ['2024-12-31', true], ['2024-13-01', false], ['2024-00-10', false], ['2024-01-00', false], ['0001-01-01', true],
+    ['0000-01-01', false], ['2024-1-01', false], ['20240101', false],
+  ])('%s → %s', (text, ok) => expect(isCalendarDate(text)).toBe(ok));
 });
 
 describe('parseTicker', () => {

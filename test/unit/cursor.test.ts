@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCursor, encodeCursor } from '../../src/api/cursor.ts';
-import { isCalendarDate } from '../../src/model/bar.ts';
 
 describe('cursor', () => {
   it('round-trips', () => {
@@ -20,12 +19,4 @@ describe('cursor', () => {
     ['page 1', b64(['2024-01-01', 'A', 'desc', 1])],
     ['fractional page', b64(['2024-01-01', 'A', 'desc', 2.5])],
   ])('rejects %s', (_name, token) => expect(decodeCursor(token)).toBeUndefined());
-});
-
-describe('isCalendarDate', () => {
-  it.each([
-    ['2024-02-29', true], ['2023-02-29', false], ['1900-02-29', false], ['2000-02-29', true], ['2024-04-31', false],
-    ['2024-12-31', true], ['2024-13-01', false], ['2024-00-10', false], ['2024-01-00', false], ['0001-01-01', true],
-    ['0000-01-01', false], ['2024-1-01', false], ['20240101', false],
-  ])('%s → %s', (text, ok) => expect(isCalendarDate(text)).toBe(ok));
 });
