@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Queryable } from '../../src/db/database.ts';
 import { batchedGet, batchedInsert } from '../../src/db/market-data.ts';
-import { batchedList, listMarketData, type ListFilter, type ListPage } from '../../src/db/market-data-list.ts';
+import { batchedList, listMarketData, SERVER_LIST_BATCHING, type ListFilter, type ListPage } from '../../src/db/market-data-list.ts';
 import type { Bar } from '../../src/model/bar.ts';
 import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 
@@ -94,6 +94,26 @@ describe.each(DATABASE_KINDS)('batched reads and creates on %s', (kind) => {
     for (const [i, [f, p]] of asks.entries()) expect(together[i], JSON.stringify([f, p])).toEqual(await listMarketData(t.db, f, p));
     expect(batched).toBeGreaterThan(0);
     expect(together.filter((r) => r.count === 0)).toHaveLength(8); // the 6 empty ranges, and 2 offsets past the end
+  });
+
+  it('spreads concurrent listings over statements of at most maxBatch, each still exact', async () => {
+    await t.db.query(`INSERT INTO market_data (ticker, date, open, high, low, close, volume)
+      SELECT 'M' || n, date '2024-01-01' + d, 10, 11, 9, 10.5, d FROM generate_series(1, 30) n, generate_series(0, 9) d`);
+    let largest = 0;
+    const sized: Queryable = {
+      exec: (s) => t.db.exec(s),
+      query: (text, params, options) => {
+        if (options?.name?.endsWith('_batch')) largest = Math.max(largest, (params![0] as unknown[]).length);
+        return counted.query(text, params, options);
+      },
+    };
+    const list = batchedList(sized, SERVER_LIST_BATCHING);
+    const asks = Array.from({ length: 30 }, (_, i): [ListFilter, ListPage] => [{ tickers: [`M${i + 1}`], startDate: '2024-01-03', order: 'desc' }, { size: 5 }]);
+    const together = await Promise.all(asks.map(([f, p]) => list(f, p)));
+    expect(statements.length).toBeGreaterThanOrEqual(Math.ceil(30 / SERVER_LIST_BATCHING.maxBatch!));
+    expect(largest).toBe(SERVER_LIST_BATCHING.maxBatch);
+    for (const [i, [f, p]] of asks.entries()) expect(together[i]).toEqual(await listMarketData(t.db, f, p));
+    expect(together.every((r) => r.total === 8 && r.count === 5)).toBe(true);
   });
 
   it('sends a lone request at once, in a statement of its own', async () => {
