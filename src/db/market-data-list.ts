@@ -3,7 +3,7 @@
 // than one generic plan full of `$1 IS NULL OR …`. Concurrent listings of one variant share a
 // statement (see batchedList).
 import { Batcher, type BatcherOptions } from './batcher.ts';
-import type { Queryable } from './database.ts';
+import type { Database, Queryable } from './database.ts';
 import { RECORD_JSON } from './record-json.ts';
 
 export type Order = 'asc' | 'desc';
@@ -146,10 +146,13 @@ const toResult = ({ total, count, items, last }: ListRow): ListResult => ({
   last: last ? { date: last[0]!, ticker: last[1]! } : undefined,
 });
 
-export async function listMarketData(db: Queryable, filter: ListFilter, page: ListPage): Promise<ListResult> {
-  const { name, text, params } = buildList(filter, page);
+async function runList(db: Queryable, { name, text, params }: Built): Promise<ListResult> {
   const { rows } = await db.query<ListRow>(text, params, { name });
   return toResult(rows[0]!);
+}
+
+export function listMarketData(db: Queryable, filter: ListFilter, page: ListPage): Promise<ListResult> {
+  return runList(db, buildList(filter, page));
 }
 
 /**
@@ -166,14 +169,17 @@ ORDER BY q.i`;
 }
 
 /**
- * How listings batch on a server. A statement runs in one backend, on one core: with the
- * default (2 statements of up to 64) s1's 32 connections became ~2 statements of 16 listings
+ * How listings batch, per database. A statement runs in one backend, on one core: on a server
+ * the default (2 statements of up to 64) made s1's 32 connections ~2 statements of 16 listings
  * each, run one listing after another, and the 2-core host sat 30% idle at ~3,600 req/s.
  * Statements of at most 8, 4 at once, keep both cores busy: measured interleaved, s1 medians
  * 5,200–5,600 req/s against 3,600 (2026-12-03, AMD EPYC, 11% idle). PGlite has one connection,
  * where more statements only queue, so it keeps the default.
  */
-export const SERVER_LIST_BATCHING: BatcherOptions = { maxInFlight: 4, maxBatch: 8 };
+export const LIST_BATCHING: Record<Database['kind'], BatcherOptions> = {
+  postgres: { maxInFlight: 4, maxBatch: 8 },
+  pglite: {},
+};
 
 /**
  * listMarketData with concurrent listings of one variant answered by one statement (natural
@@ -185,14 +191,14 @@ export function batchedList(db: Queryable, options: BatcherOptions = {}): (filte
   const batcherFor = (name: string) => {
     let batcher = batchers.get(name);
     if (!batcher) {
+      // A variant's name fixes its SQL, so its batched form is made once, not per statement.
+      let batchText: string | undefined;
       batcher = new Batcher<Built, ListResult>(async (all) => {
         const first = all[0]!;
-        if (all.length === 1) {
-          const { rows } = await db.query<ListRow>(first.text, first.params, { name: first.name });
-          return [toResult(rows[0]!)];
-        }
+        if (all.length === 1) return [await runList(db, first)];
         const arrays = first.params.map((_, i) => all.map((b) => b.params[i]));
-        const { rows } = await db.query<ListRow>(batchOf(first), arrays, { name: `${first.name}_batch` });
+        batchText ??= batchOf(first);
+        const { rows } = await db.query<ListRow>(batchText, arrays, { name: `${first.name}_batch` });
         return rows.map(toResult);
       }, options);
       batchers.set(name, batcher);
@@ -201,7 +207,7 @@ export function batchedList(db: Queryable, options: BatcherOptions = {}): (filte
   };
   return (filter, page) => {
     const built = buildList(filter, page);
-    if (built.types.some((t) => t.endsWith('[]')) || built.name.includes('seek')) return listMarketData(db, filter, page);
+    if (built.types.some((t) => t.endsWith('[]')) || built.name.includes('seek')) return runList(db, built);
     return batcherFor(built.name).load(built);
   };
 }
