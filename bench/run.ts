@@ -83,7 +83,7 @@ async function httpPart(): Promise<void> {
   const pgVersion = (await q('SHOW server_version')).server_version;
   results.postgres = pgVersion;
   const cursorAt = { date: deep.date as string, ticker: deep.ticker as string };
-  const cursor = encodeCursor({ ...cursorAt, order: 'desc', page: 20_001 });
+  const cursor = encodeCursor({ ...cursorAt, order: 'desc', page: 20_001, interval: '1d' });
   const maxId = DATASET.tickers * DATASET.days;
   const span = Math.round((Date.parse(last) - Date.parse(first)) / 86_400_000) - 364;
 

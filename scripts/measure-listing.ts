@@ -15,7 +15,7 @@ await client.connect();
 const { rows } = await client.query('SELECT date, ticker FROM market_data ORDER BY date DESC, ticker ASC OFFSET $1 LIMIT 1', [depth - 1]);
 const { rows: [{ n }] } = await client.query('SELECT count(*) AS n FROM market_data');
 await client.end();
-const cursor = encodeCursor({ date: rows[0].date, ticker: rows[0].ticker, order: 'desc', page: depth / size + 1 });
+const cursor = encodeCursor({ date: rows[0].date, ticker: rows[0].ticker, order: 'desc', page: depth / size + 1, interval: '1d' });
 
 async function time(path: string, runs = 50): Promise<{ median: number; p95: number; total: number }> {
   const ms: number[] = [];

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { parseEnv } from 'node:util';
 import envSchema from 'env-schema';
 import { Type, type Static } from 'typebox';
+import { DATASETS, type Dataset } from './sources/source.ts';
 
 const Env = Type.Object({
   DATABASE_URL: Type.Optional(Type.String()),
@@ -22,9 +23,13 @@ const Env = Type.Object({
   ALPHA_VANTAGE_REQUESTS_PER_MINUTE: Type.Integer({ default: 5, minimum: 1, maximum: 100000 }),
   ALPHA_VANTAGE_REQUESTS_PER_DAY: Type.Integer({ default: 25, minimum: 0, maximum: 100000000 }),
   ALPHA_VANTAGE_MIN_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 0, maximum: 3600000 }),
+  ALPHA_VANTAGE_MAX_BODY_BYTES: Type.Integer({ default: 8 * 1024 * 1024, minimum: 1024, maximum: 1024 * 1024 * 1024 }),
   ETL_ENABLED: Type.String({ default: 'true' }),
   ETL_INTERVAL_MINUTES: Type.Number({ default: 5, exclusiveMinimum: 0 }),
   DEFAULT_TICKERS: Type.String({ default: 'AAPL,GOOGL,MSFT,AMZN,TSLA' }),
+  ETL_DATASETS: Type.String({ default: DATASETS.join(',') }),
+  CORPORATE_ACTIONS_REFRESH_DAYS: Type.Number({ default: 7, exclusiveMinimum: 0, maximum: 3660 }),
+  ENTITLEMENT_RECHECK_DAYS: Type.Number({ default: 7, exclusiveMinimum: 0, maximum: 3660 }),
   REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 0, maximum: 3_600_000 }),
   DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 0, maximum: 3_600_000 }),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 0, minimum: 0, maximum: 1_000_000 }),
@@ -49,8 +54,18 @@ export interface Config {
   databasePoolSize: number;
   /** HTTP processes (node:cluster) sharing the port; more than one needs a server database. */
   workers: number;
-  alphaVantage: { apiKey: string; baseUrl: string; requestsPerMinute: number; requestsPerDay: number; minIntervalMs: number };
-  etl: { enabled: boolean; intervalMinutes: number; defaultTickers: string[] };
+  alphaVantage: { apiKey: string; baseUrl: string; requestsPerMinute: number; requestsPerDay: number; minIntervalMs: number; maxBodyBytes: number };
+  etl: {
+    enabled: boolean;
+    intervalMinutes: number;
+    defaultTickers: string[];
+    /** What a run fetches for each ticker (when due). */
+    datasets: Dataset[];
+    /** Splits and dividends are fetched again after this many days. */
+    actionsRefreshDays: number;
+    /** A refused entitlement (a premium-only request) is tried again after this many days. */
+    entitlementRecheckDays: number;
+  };
   /** Server statement_timeout in ms (0: none); PGlite has no equivalent. */
   databaseStatementTimeoutMs: number;
   http: {
@@ -123,6 +138,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const badTickers = tickers.filter((t) => !TICKER.test(t));
   if (badTickers.length) problems.push(`DEFAULT_TICKERS: not tickers (A-Z 0-9 . -, 1-16 chars): ${badTickers.join(', ')}`);
 
+  const datasetsText = text('ETL_DATASETS', DATASETS.join(','));
+  const datasets = [...new Set(datasetsText.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean))];
+  const badDatasets = datasets.filter((d) => !(DATASETS as readonly string[]).includes(d));
+  if (badDatasets.length || !datasets.length) problems.push(`ETL_DATASETS: must be some of ${DATASETS.join(', ')}, got "${datasetsText}"`);
+
   let databaseUrl: string | undefined;
   if (source.DATABASE_URL?.trim()) {
     databaseUrl = normaliseDatabaseUrl(source.DATABASE_URL.trim());
@@ -175,8 +195,15 @@ export function loadConfig(options: LoadOptions = {}): Config {
       requestsPerMinute: raw.ALPHA_VANTAGE_REQUESTS_PER_MINUTE,
       requestsPerDay: raw.ALPHA_VANTAGE_REQUESTS_PER_DAY,
       minIntervalMs: raw.ALPHA_VANTAGE_MIN_INTERVAL_MS,
+      maxBodyBytes: raw.ALPHA_VANTAGE_MAX_BODY_BYTES,
     },
-    etl: { enabled: TRUE.has(etlEnabled), intervalMinutes: raw.ETL_INTERVAL_MINUTES, defaultTickers: [...new Set(tickers)] },
+    etl: {
+      enabled: TRUE.has(etlEnabled), intervalMinutes: raw.ETL_INTERVAL_MINUTES, defaultTickers: [...new Set(tickers)],
+      // In the source's order, so runs and plans list datasets the same way whatever order was given.
+      datasets: DATASETS.filter((d) => datasets.includes(d)),
+      actionsRefreshDays: raw.CORPORATE_ACTIONS_REFRESH_DAYS,
+      entitlementRecheckDays: raw.ENTITLEMENT_RECHECK_DAYS,
+    },
     databaseStatementTimeoutMs: raw.DATABASE_STATEMENT_TIMEOUT_MS,
     http: {
       requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,

@@ -40,7 +40,7 @@ const etlRunDuration = new client.Histogram({
 });
 const etlTickers = new client.Counter({
   name: 'etl_tickers_total',
-  help: 'Tickers processed by ETL runs, by outcome (success, no_new_data, skipped, failed)',
+  help: 'Tickers processed by ETL runs, by outcome (success, no_new_data, skipped, failed, deferred)',
   labelNames: ['status'] as const,
   registers: [registry],
 });
@@ -50,10 +50,10 @@ const etlRows = new client.Counter({
   labelNames: ['outcome'] as const,
   registers: [registry],
 });
-const avRequests = new client.Counter({
-  name: 'alpha_vantage_requests_total',
-  help: 'Requests sent to Alpha Vantage, retries included, by classified outcome (data, timeout, network, daily_limit, ...)',
-  labelNames: ['outcome'] as const,
+const sourceRequests = new client.Counter({
+  name: 'etl_source_requests_total',
+  help: 'Requests sent to a data source, retries included, by outcome (data, refused, quota, credentials, not_found, rate_limited, transient, error)',
+  labelNames: ['source', 'outcome'] as const,
   registers: [registry],
 });
 
@@ -83,8 +83,8 @@ new client.Gauge({
   },
 });
 new client.Gauge({
-  name: 'alpha_vantage_budget_remaining',
-  help: "Alpha Vantage requests left in today's budget (New York day), read from the database at scrape time",
+  name: 'etl_source_budget_remaining',
+  help: "Requests to the ETL's source (Alpha Vantage) left in today's budget (New York day), read from the database at scrape time",
   registers: [registry],
   aggregator: 'min', // every worker reads the same shared count
   async collect() {
@@ -100,8 +100,8 @@ new client.Gauge({
 
 // ---- recording, called from the ETL (one line each) ----
 
-export function recordAlphaVantageRequest(outcome: string): void {
-  avRequests.inc({ outcome });
+export function recordSourceRequest(source: string, outcome: string): void {
+  sourceRequests.inc({ source, outcome });
 }
 
 export function recordEtlTicker(r: { status: string; inserted: number; updated: number; unchanged: number; rejected: number }): void {

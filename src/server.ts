@@ -32,7 +32,7 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
   }
 
   const traffic = new Traffic();
-  const etl = createEtl(config, db, logger, { foreground: () => traffic.busy() });
+  const etl = createEtl(config, db, logger);
   const app = await buildApp({ config, db, logger, etl, traffic });
   try {
     await app.listen({ host: config.host, port: config.port });
@@ -64,6 +64,7 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
       await stopAccepting(app); // refuse new connections at once; open ones are served until close
       await scheduler?.stop();
       await etl.runner.stop(); // abandons the current ticker cleanly, whoever started the run
+      await etl.close();
       await app.close(); // stops accepting, lets in-flight requests finish
       await maintenance.stop();
       await db!.close();

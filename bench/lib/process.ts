@@ -69,9 +69,9 @@ export async function startService(env: Record<string, string>): Promise<Child &
   return { ...child, url };
 }
 
-/** The fake Alpha Vantage (scripts/fake-alpha-vantage.ts): every symbol gets `days` bars. */
+/** The fake Alpha Vantage (scripts/fake-alpha-vantage.ts), premium: every symbol gets `days` bars, whole. */
 export async function startFake(days: number, key: string): Promise<Child & { url: string }> {
-  const child = node('scripts/fake-alpha-vantage.ts', ['--days', String(days), '--key', key], {});
+  const child = node('scripts/fake-alpha-vantage.ts', ['--days', String(days), '--key', key, '--tier', 'premium'], {});
   const deadline = Date.now() + 30_000;
   while (!/^http:\/\/\S+\/query$/m.test(child.output())) {
     if (child.proc.exitCode !== null || Date.now() > deadline) throw new Error(`fake Alpha Vantage did not start:\n${child.output()}`);

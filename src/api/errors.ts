@@ -14,6 +14,8 @@ export interface Problem {
   status: number;
   detail: string;
   errors?: FieldError[];
+  /** RFC 9457 extension members (a 409's `run_id`). */
+  [extension: string]: unknown;
 }
 
 export class ProblemError extends Error {
@@ -22,6 +24,7 @@ export class ProblemError extends Error {
     readonly detail: string,
     readonly errors?: FieldError[],
     readonly headers: Record<string, string> = {},
+    readonly extensions: Record<string, unknown> = {},
   ) {
     super(detail);
     this.name = 'ProblemError';
@@ -43,7 +46,7 @@ export const ProblemSchema = Type.Object(
     detail: Type.String(),
     errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
   },
-  { $id: 'Problem', title: 'Problem', description: 'RFC 9457 problem details' },
+  { $id: 'Problem', title: 'Problem', description: 'RFC 9457 problem details; some carry extension members (a 409 of the ETL names `run_id`)', additionalProperties: true },
 );
 
 const DESCRIPTIONS: Record<number, string> = {
@@ -72,7 +75,7 @@ function isUnavailable(err: Error & { code?: string }): boolean {
 }
 
 export function toProblem(err: FastifyError & { code?: string }): { problem: Problem; headers: Record<string, string> } {
-  if (err instanceof ProblemError) return { problem: problem(err.status, err.detail, err.errors), headers: err.headers };
+  if (err instanceof ProblemError) return { problem: { ...problem(err.status, err.detail, err.errors), ...err.extensions }, headers: err.headers };
   if (err.validation) {
     const errors = fieldErrors(err.validation);
     return { problem: problem(422, `request validation failed: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors), headers: {} };

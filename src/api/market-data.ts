@@ -31,6 +31,10 @@ function listQuery(config: Config) {
     start_date: Type.Optional(DateParam('First date, inclusive')),
     end_date: Type.Optional(DateParam('Last date, inclusive')),
     order: StringEnum(['desc', 'asc'] as const, { default: 'desc', description: '`desc`: newest first (date DESC, ticker ASC); `asc`: date ASC, ticker ASC' }),
+    interval: StringEnum(['1d', '1w', '1mo'] as const, {
+      default: '1d',
+      description: "`1d`: daily bars; `1w`, `1mo`: the source's weekly and monthly bars, each dated by its period's last trading day (the newest one partial). Weekly and monthly bars are read-only.",
+    }),
     page: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 1, description: 'Page number (ignored when `cursor` is given)' }),
     size: Type.Integer({ minimum: 1, maximum: config.maxPageSize, default: config.defaultPageSize, description: 'Rows per page' }),
     cursor: Type.Optional(Type.String({ maxLength: 200, description: '`next_cursor` of the previous page: the following page by keyset, as cheap at any depth' })),
@@ -83,7 +87,7 @@ const plugin: FastifyPluginAsync<MarketDataRoutesOptions> = async (fastify, { db
 
   app.get('/market-data', {
     schema: {
-      summary: 'List daily bars', tags: ['market data'], querystring: listQuery(config),
+      summary: 'List bars: daily, weekly or monthly', tags: ['market data'], querystring: listQuery(config),
       response: { 200: Page, ...problemResponses(422, 503) },
     },
   }, async (request, reply) => {
@@ -97,13 +101,14 @@ const plugin: FastifyPluginAsync<MarketDataRoutesOptions> = async (fastify, { db
       const cursor = decodeCursor(q.cursor);
       if (!cursor) throw invalid([{ field: 'cursor', message: 'is not a cursor from this API' }]);
       if (cursor.order !== q.order) throw invalid([{ field: 'cursor', message: `was made for order=${cursor.order}; pass the same order` }]);
+      if (cursor.interval !== q.interval) throw invalid([{ field: 'cursor', message: `was made for interval=${cursor.interval}; pass the same interval` }]);
       page = cursor.page;
       after = { date: cursor.date, ticker: cursor.ticker };
     }
-    const filter = { tickers: splitTickers(q.ticker), startDate: q.start_date, endDate: q.end_date, order: q.order };
+    const filter = { tickers: splitTickers(q.ticker), startDate: q.start_date, endDate: q.end_date, order: q.order, interval: q.interval };
     const { total, count, items, last } = await listMarketData(filter, { size: q.size, offset: (page - 1) * q.size, after });
     const more = last !== undefined && count === q.size && page * q.size < total;
-    const next = more ? `"${encodeCursor({ ...last, order: q.order, page: page + 1 })}"` : 'null'; // base64url: nothing to escape
+    const next = more ? `"${encodeCursor({ ...last, order: q.order, page: page + 1, interval: q.interval })}"` : 'null'; // base64url: nothing to escape
     // The records arrive as JSON text (src/db/record-json.ts); the page around them is this line.
     return sendJson(reply, `{"items":${items},"total":${total},"page":${page},"size":${q.size},"pages":${Math.ceil(total / q.size)},"next_cursor":${next}}`);
   });

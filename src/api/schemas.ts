@@ -27,9 +27,10 @@ const PriceOut = Type.Number({ description: 'Exact decimal price', examples: [15
 
 export const MarketDataRecord = Type.Object(
   {
-    id: Type.Integer({ examples: [1] }),
+    id: Type.Optional(Type.Integer({ examples: [1], description: 'Daily bars only: weekly and monthly bars are read-only source data' })),
     ticker: Type.String({ examples: ['AAPL'] }),
-    date: Type.String({ format: 'date', examples: ['2024-01-15'] }),
+    date: Type.String({ format: 'date', examples: ['2024-01-15'], description: 'The trading date; for a weekly or monthly bar, the last trading day of its period so far' }),
+    interval: StringEnum(['1d', '1w', '1mo'] as const, { description: '`1d` daily, `1w` weekly, `1mo` monthly' }),
     open: PriceOut,
     high: PriceOut,
     low: PriceOut,

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Database } from '../db/index.ts';
+import { getCorporateActions } from '../db/corporate-actions.ts';
 import { getTickerSummary, listTickers } from '../db/market-data.ts';
 import { normaliseTicker } from '../model/bar.ts';
 import { ProblemError, problemResponses } from './errors.ts';
@@ -14,6 +15,25 @@ const Summary = Type.Object({
   last_date: Type.String({ format: 'date' }),
   rows: Type.Integer(),
   latest: Type.Ref('MarketData'),
+});
+
+// Stored NUMERIC, read as exact decimal text, printed as a JSON number (at most 15 significant digits: exact).
+const ExactDecimal = (description: string) => Type.Unsafe<string>({ type: 'number', description: `${description}: the exact stored decimal` });
+const NullableDate = (description: string) => Type.Union([Type.String({ format: 'date' }), Type.Null()], { description });
+
+const CorporateActions = Type.Object({
+  ticker: Type.String(),
+  splits: Type.Array(Type.Object({
+    ex_date: Type.String({ format: 'date' }),
+    factor: ExactDecimal('New shares per old share (4 = 4-for-1, 0.5 = 1-for-2)'),
+  })),
+  dividends: Type.Array(Type.Object({
+    ex_date: Type.String({ format: 'date' }),
+    declaration_date: NullableDate('null where the source does not know it'),
+    record_date: NullableDate('null where the source does not know it'),
+    payment_date: NullableDate('null where the source does not know it'),
+    amount: ExactDecimal('Per share, in the price currency'),
+  })),
 });
 
 const plugin: FastifyPluginAsync<{ db: Database }> = async (fastify, { db }) => {
@@ -37,6 +57,19 @@ const plugin: FastifyPluginAsync<{ db: Database }> = async (fastify, { db }) => 
     const summary = await getTickerSummary(db, ticker);
     if (!summary) throw new ProblemError(404, `no data for ticker ${ticker}`);
     return summary;
+  });
+
+  app.get('/tickers/:ticker/corporate-actions', {
+    schema: {
+      summary: "A ticker's splits and dividends, ascending by ex-date, as the source lists them", tags: ['tickers'],
+      params: Type.Object({ ticker: TickerParam }),
+      response: { 200: CorporateActions, ...problemResponses(404, 422, 503) },
+    },
+  }, async (request) => {
+    const ticker = normaliseTicker(request.params.ticker);
+    const actions = await getCorporateActions(db, ticker);
+    if (!actions) throw new ProblemError(404, `no data for ticker ${ticker}`);
+    return { ticker, ...actions };
   });
 };
 

@@ -4,7 +4,8 @@
 // transaction. Exit status 1 when nothing could be loaded, 2 for a usage or file format error.
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CsvFormatError, importCsv } from '../etl/import-csv.ts';
+import { createEtl } from '../etl/index.ts';
+import { CsvFormatError, CsvSource } from '../sources/csv/index.ts';
 import { parseTicker } from '../model/bar.ts';
 import { configOrExit, describeDatabase, fatal, openMigratedDatabase } from '../startup.ts';
 import { cliLogger, usageError } from './common.ts';
@@ -43,19 +44,23 @@ try {
   fatal(logger, err, `cannot open ${describeDatabase(config)}`);
 }
 
+const etl = createEtl(config, db, logger);
 let exitCode = 1;
 try {
-  const run = await importCsv(db, logger, { file, ticker: ticker.value });
+  // The file is read (and its header checked) before a run is recorded.
+  const source = await CsvSource.open(file);
+  const run = await etl.runner.run({ source, tickers: [ticker.value], datasets: ['daily'], force: true, incremental: false, trigger: 'cli' });
   const result = run.details[0]!;
   console.log(tickerLine(result));
   for (const r of result.rejections) console.log(`  rejected ${r.date}: ${r.reason}`);
   if (result.rejected > result.rejections.length) console.log(`  … and ${result.rejected - result.rejections.length} more`);
   console.log(`\n${summaryTable(run)}`);
-  exitCode = run.status === 'completed' ? 0 : 1;
+  exitCode = run.status === 'completed' && result.status !== 'failed' ? 0 : 1;
 } catch (err) {
   console.error(err instanceof CsvFormatError ? err.message : `import failed: ${(err as Error).message}`);
   exitCode = err instanceof CsvFormatError ? 2 : 1;
 } finally {
+  await etl.close();
   await db.close();
   logger.flush();
 }

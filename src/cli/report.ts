@@ -4,7 +4,7 @@ import type { RunDetail, TickerResult } from '../db/etl-runs.ts';
 type Result = Omit<TickerResult, 'finished_at'>;
 
 export function tickerLine(r: Result): string {
-  const counts = r.status === 'success' || r.status === 'no_new_data'
+  const counts = r.status === 'success' || r.status === 'no_new_data' || r.status === 'deferred'
     ? ` ${r.extracted} fetched, ${r.inserted} new, ${r.updated} changed, ${r.unchanged} unchanged, ${r.rejected} rejected`
     : '';
   return `${r.ticker.padEnd(8)} ${r.status.padEnd(11)}${counts}${r.reason ? ` — ${r.reason}` : ''}`;
@@ -24,7 +24,8 @@ export function summaryTable(run: RunDetail): string {
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...rows.map(line),
     '',
-    `run ${run.run_id} ${run.status}: ${run.successful} ok, ${run.failed} failed, ${run.skipped} skipped, ${run.total_loaded} rows loaded` +
+    `run ${run.run_id} ${run.status}: ${run.successful} ok, ${run.failed} failed, ${run.skipped} skipped, ` +
+      `${run.deferred} deferred, ${run.total_loaded} rows loaded, ${run.details.reduce((n, d) => n + d.requests, 0)} requests` +
       (run.error ? `\n${run.error}` : ''),
   ].join('\n');
 }

@@ -19,7 +19,7 @@ const COMPACT_EVERY_MS = 2000;
  */
 const SWEEP_EVERY_MS = 10_000;
 export const COUNT_TABLES = ['market_data_day_count_deltas', 'market_data_ticker_stat_deltas', 'market_data_day_counts', 'market_data_ticker_stats', 'market_data_total'];
-const SMALL_TABLES = [...COUNT_TABLES, 'etl_runs', 'etl_run_tickers', 'alpha_vantage_usage', 'etl_schedule'];
+const SMALL_TABLES = [...COUNT_TABLES, 'etl_runs', 'etl_run_tickers', 'source_usage', 'ticker_datasets', 'source_entitlements', 'etl_schedule'];
 /** The small, busy tables (deltas, counts, history) are vacuumed often, market_data analyzed. */
 const TIDY_EVERY_MS = 10 * 60_000;
 /** The first tidying soon after start, so a database that never had statistics gets them. */

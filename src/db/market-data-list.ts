@@ -4,15 +4,19 @@
 // statement (see batchedList).
 import { Batcher, type BatcherOptions } from './batcher.ts';
 import type { Database, Queryable } from './database.ts';
-import { RECORD_JSON } from './record-json.ts';
+import { PERIOD_RECORD_JSON, RECORD_JSON } from './record-json.ts';
 
 export type Order = 'asc' | 'desc';
+export type Interval = '1d' | '1w' | '1mo';
+export const INTERVALS: readonly Interval[] = ['1d', '1w', '1mo'];
 
 export interface ListFilter {
   tickers?: string[];
   startDate?: string;
   endDate?: string;
   order: Order;
+  /** Daily bars (market_data, the default) or the source's weekly and monthly bars (period_bars). */
+  interval?: Interval;
 }
 
 /** The last row of the previous page, for keyset pagination. */
@@ -50,6 +54,15 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
   const rowConds: string[] = [];
   const dateConds: string[] = [];
   const key: string[] = [filter.order];
+  // Weekly and monthly bars: their own table, with no maintained counts (a few hundred thousand
+  // rows at most), so totals count and deep pages use OFFSET. The interval is one of three
+  // literals, written into the SQL so that each interval gets its own prepared plan.
+  const daily = (filter.interval ?? '1d') === '1d';
+  const table = daily ? 'market_data' : 'period_bars';
+  if (!daily) {
+    rowConds.push(`interval = '${filter.interval === '1w' ? '1w' : '1mo'}'`);
+    key.unshift(filter.interval === '1w' ? 'w' : 'mo');
+  }
 
   if (filter.tickers?.length === 1) {
     rowConds.push(`ticker = ${add(filter.tickers[0], 'varchar')}`);
@@ -71,8 +84,8 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
   // Without a ticker filter the total comes from the counts kept by triggers — their grand total,
   // or the days in the range — plus the deltas not yet folded in (migrations 0002, 0005); with
   // one, counting index entries of those tickers is already cheap.
-  const total = filter.tickers?.length
-    ? `SELECT count(*) FROM market_data ${where([...rowConds, ...dateConds])}`
+  const total = filter.tickers?.length || !daily
+    ? `SELECT count(*) FROM ${table} ${where([...rowConds, ...dateConds])}`
     : `SELECT ((SELECT ${dateConds.length ? `coalesce(sum(rows), 0) FROM market_data_day_counts ${where(dateConds)}` : 'rows FROM market_data_total'})
             + (SELECT coalesce(sum(rows), 0) FROM market_data_day_count_deltas ${where(dateConds)}))::bigint`;
 
@@ -86,7 +99,7 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
   const dir = filter.order === 'desc' ? 'DESC' : 'ASC';
   let offset = '';
   let seek = '';
-  if (!page.after && page.offset && !filter.tickers?.length && page.offset >= SEEK_FROM_ROWS) {
+  if (!page.after && page.offset && daily && !filter.tickers?.length && page.offset >= SEEK_FROM_ROWS) {
     // The day holding row number `offset` (running sum of the day counts, in page order), and
     // how many of that day's rows come before it; the page starts there. One snapshot serves
     // both, so the counts and the rows agree.
@@ -114,19 +127,19 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
   // `date <= d AND (date < d OR ticker > t)` reads and discards the day's earlier tickers, up to
   // 500 rows here: page 20,001 cost twice page 1.
   const pageSql = keyset
-    ? `(SELECT * FROM market_data ${where([...pageConds, `date = ${keyset.d}::date`, `ticker > ${keyset.t}`])} ORDER BY ticker ASC LIMIT ${limit})
+    ? `(SELECT * FROM ${table} ${where([...pageConds, `date = ${keyset.d}::date`, `ticker > ${keyset.t}`])} ORDER BY ticker ASC LIMIT ${limit})
   UNION ALL
-  (SELECT * FROM market_data ${where([...pageConds, `date ${dir === 'DESC' ? '<' : '>'} ${keyset.d}::date`])} ${order} LIMIT ${limit})
+  (SELECT * FROM ${table} ${where([...pageConds, `date ${dir === 'DESC' ? '<' : '>'} ${keyset.d}::date`])} ${order} LIMIT ${limit})
   ${order} LIMIT ${limit}`
-    : `SELECT * FROM market_data ${where(pageConds)} ${order} LIMIT ${limit}${offset}`;
+    : `SELECT * FROM ${table} ${where(pageConds)} ${order} LIMIT ${limit}${offset}`;
   const text = `WITH ${seek}page AS (
   ${pageSql}
 )
 SELECT (${total}) AS total,
   (SELECT count(*) FROM page) AS count,
-  (SELECT concat('[', string_agg(${RECORD_JSON}, ',' ORDER BY date ${dir}, ticker ASC), ']') FROM page) AS items,
+  (SELECT concat('[', string_agg(${daily ? RECORD_JSON : PERIOD_RECORD_JSON}, ',' ORDER BY date ${dir}, ticker ASC), ']') FROM page) AS items,
   (SELECT ARRAY[date::text, ticker] FROM page ORDER BY date ${dir === 'DESC' ? 'ASC' : 'DESC'}, ticker DESC LIMIT 1) AS last`;
-  return { name: `market_data_list_${key.join('_')}`, text, params, types };
+  return { name: `${table}_list_${key.join('_')}`, text, params, types };
 }
 
 export interface ListResult {

@@ -9,6 +9,7 @@ export interface MarketDataRow {
   id: number;
   ticker: string;
   date: string;
+  interval?: '1d';
   open: string;
   high: string;
   low: string;
@@ -158,7 +159,7 @@ export async function getTickerSummary(db: Queryable, ticker: string): Promise<T
     `SELECT s.first_date, s.last_date, s.row_count, l.*
      FROM (SELECT min(date) AS first_date, max(date) AS last_date, count(*) AS row_count
            FROM market_data WHERE ticker = $1) AS s
-     JOIN LATERAL (SELECT ${COLUMNS} FROM market_data WHERE ticker = $1 ORDER BY date DESC LIMIT 1) AS l ON true`,
+     JOIN LATERAL (SELECT ${COLUMNS}, '1d' AS interval FROM market_data WHERE ticker = $1 ORDER BY date DESC LIMIT 1) AS l ON true`,
     [ticker],
     { name: 'market_data_ticker_summary' },
   );

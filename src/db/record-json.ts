@@ -19,7 +19,16 @@ const utc = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-
  * print as numbers. The colons of the time are quoted text in to_char's pattern so that no `:name`
  * appears in the SQL (pgbench, which replays it in the benchmark, would take it for a variable).
  */
-export const RECORD_JSON = `concat('{"id":', id, ',"ticker":"', ticker, '","date":"', date,
+export const RECORD_JSON = `concat('{"id":', id, ',"ticker":"', ticker, '","date":"', date, '","interval":"1d',
+  '","open":', trim_scale(open), ',"high":', trim_scale(high), ',"low":', trim_scale(low), ',"close":', trim_scale(close),
+  ',"volume":', volume,
+  ',"created_at":"', ${utc('created_at')}, '","updated_at":"', ${utc('updated_at')}, '"}')`;
+
+/**
+ * One period_bars row (a weekly or monthly bar, migration 0007) in the same form. It has no `id`:
+ * those bars are read-only source data, never addressed one by one.
+ */
+export const PERIOD_RECORD_JSON = `concat('{"ticker":"', ticker, '","date":"', date, '","interval":"', interval,
   '","open":', trim_scale(open), ',"high":', trim_scale(high), ',"low":', trim_scale(low), ',"close":', trim_scale(close),
   ',"volume":', volume,
   ',"created_at":"', ${utc('created_at')}, '","updated_at":"', ${utc('updated_at')}, '"}')`;

@@ -1,11 +1,9 @@
-// When to ask Alpha Vantage, and for how much. Dates are US/Eastern trading dates, so "today"
-// and "after the close" are judged on New York's clock, never the host's.
+// When a dataset can have changed. Dates are US/Eastern trading dates, so "today" and "after the
+// close" are judged on New York's clock, never the host's.
 
-/** Rows a compact answer holds: the newest 100 trading days. */
-export const COMPACT_ROWS = 100;
 /**
  * New York time after which a weekday's bar is expected to be final and published. The market
- * closes at 16:00; Alpha Vantage's daily series is refreshed some time after that.
+ * closes at 16:00; sources refresh their daily series some time after that.
  */
 export const PUBLISHED_BY_MINUTES = 18 * 60;
 
@@ -24,6 +22,21 @@ const toUtc = (date: string): number => Date.parse(`${date}T00:00:00Z`);
 const fromUtc = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 const isWeekday = (ms: number): boolean => { const d = new Date(ms).getUTCDay(); return d !== 0 && d !== 6; };
 
+/** The weekday of a date, 0 = Sunday … 6 = Saturday. */
+export const weekdayOf = (date: string): number => new Date(toUtc(date)).getUTCDay();
+
+/** `days` calendar days after `date` (before, when negative). */
+export const addDays = (date: string, days: number): string => fromUtc(toUtc(date) + days * DAY);
+
+/**
+ * The first calendar day of the week (its Monday) or month holding `date`: what identifies a
+ * weekly or monthly bar, whichever trading day the source keys it by (migration 0007's `period`).
+ */
+export function periodOf(interval: '1w' | '1mo', date: string): string {
+  if (interval === '1mo') return `${date.slice(0, 8)}01`;
+  return addDays(date, -((weekdayOf(date) + 6) % 7));
+}
+
 /** Weekdays d with from < d ≤ to, counting no further than `cap`. */
 export function weekdaysAfter(from: string, to: string, cap = Infinity): number {
   let n = 0;
@@ -41,21 +54,19 @@ export function latestExpectedSession(now: Date): string {
   return fromUtc(ms);
 }
 
-export type OutputSize = 'compact' | 'full';
-
 /**
- * compact (the newest 100 rows) when the newest stored bar is recent enough that they reach back
- * to it; full when the ticker is new, the gap is larger, or full history is asked for.
+ * Whether a weekly or monthly series fetched at `fetchedAt` can hold a newer period now: the
+ * latest session published now falls in a later week (month) than the latest one published then.
+ * The newest bar of a period is partial until the period ends; it is completed by the refresh
+ * that brings the next period.
  */
-export function chooseOutputSize(newestStored: string | undefined, now: Date, wantFull: boolean): OutputSize {
-  if (wantFull || !newestStored) return 'full';
-  // Trading days missing ≤ weekdays since the newest bar (holidays only make it fewer).
-  return weekdaysAfter(newestStored, newYork(now).date, COMPACT_ROWS) < COMPACT_ROWS ? 'compact' : 'full';
+export function newerPeriodPossible(interval: '1w' | '1mo', fetchedAt: Date, now: Date): boolean {
+  return periodOf(interval, latestExpectedSession(now)) > periodOf(interval, latestExpectedSession(fetchedAt));
 }
 
 /**
  * Nothing newer can exist when the newest stored bar is the latest expected session, or when
- * Alpha Vantage already answered with data after that session's bar was due (a holiday, or a
+ * the source already answered with data after that session's bar was due (a holiday, or a
  * quiet symbol). Asking again would only spend the daily budget.
  */
 export function isUpToDate(newestStored: string | undefined, lastFetchedAt: Date | undefined, now: Date): boolean {

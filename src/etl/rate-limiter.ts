@@ -1,10 +1,13 @@
-// The one gate in front of Alpha Vantage. Three limits, all enforced before a request leaves:
+// The one gate in front of a source (one per source and process). Three limits, all enforced
+// before a request leaves:
 //  - never two requests within `minSpacingMs` (default 1 s: Alpha Vantage enforces about 1/s
 //    since late 2025);
 //  - at most `perMinute` in any 60 s window;
 //  - at most `perDay` per New York day, counted in the database so that a restart does not reset
 //    it and every process on the same database shares one budget.
+// A source that says it is being asked too fast pauses every request through the gate.
 import type { Queryable } from '../db/database.ts';
+import { requestsOn, takeRequest } from '../db/source-usage.ts';
 import { newYork } from './freshness.ts';
 
 export const MIN_SPACING_MS = 1000;
@@ -17,8 +20,8 @@ const WINDOW_MS = 60_000;
 export const JITTER_MARGIN_MS = 100;
 
 export class BudgetExhaustedError extends Error {
-  constructor(readonly perDay: number) {
-    super(`the daily Alpha Vantage request budget (ALPHA_VANTAGE_REQUESTS_PER_DAY=${perDay}) is used up for today`);
+  constructor(readonly perDay: number, source: string) {
+    super(`the daily request budget of ${source} (${perDay} per New York day) is used up for today`);
     this.name = 'BudgetExhaustedError';
   }
 }
@@ -40,6 +43,8 @@ export const systemClock: Clock = {
 
 export interface RateLimiterOptions {
   db: Queryable;
+  /** Whose budget this is (source_usage.source). */
+  source: string;
   perMinute: number;
   perDay: number;
   /** Least time between two requests; 0 turns the spacing off (premium keys, a local fake). */
@@ -54,6 +59,8 @@ export class RateLimiter {
   private granted: number[] = [];
   /** Callers are served one at a time, in order. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** No request before this time (set by pause). */
+  private pausedUntil = 0;
 
   constructor(private readonly options: RateLimiterOptions) {
     this.clock = options.clock ?? systemClock;
@@ -66,7 +73,7 @@ export class RateLimiter {
     const window = WINDOW_MS + JITTER_MARGIN_MS;
     while (this.granted.length && this.granted[0]! <= now - window) this.granted.shift();
     const last = this.granted.at(-1);
-    let wait = last === undefined ? 0 : last + this.spacingMs - now;
+    let wait = Math.max(this.pausedUntil - now, last === undefined ? 0 : last + this.spacingMs - now);
     if (this.granted.length >= this.options.perMinute) {
       wait = Math.max(wait, this.granted[this.granted.length - this.options.perMinute]! + window - now);
     }
@@ -77,6 +84,15 @@ export class RateLimiter {
    * Resolves when one request may be sent, having counted it against today's budget; rejects with
    * BudgetExhaustedError when the budget is used up, or with the signal's reason when aborted.
    */
+  /** Holds every request for `ms` from now: the source said it is being asked too fast. */
+  pause(ms: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
+  }
+
+  get perDay(): number {
+    return this.options.perDay;
+  }
+
   acquire(signal?: AbortSignal): Promise<void> {
     const turn = this.queue.then(() => this.take(signal));
     this.queue = turn.catch(() => {});
@@ -88,20 +104,17 @@ export class RateLimiter {
       await this.clock.sleep(wait, signal);
     }
     signal?.throwIfAborted();
-    const day = newYork(new Date(this.clock.now())).date;
-    const { rows } = await this.options.db.query(
-      `INSERT INTO alpha_vantage_usage AS u (day, requests) SELECT $1::date, 1 WHERE $2::int > 0
-       ON CONFLICT (day) DO UPDATE SET requests = u.requests + 1 WHERE u.requests < $2::int
-       RETURNING requests`,
-      [day, this.options.perDay], { name: 'av_usage_take' });
-    if (rows.length === 0) throw new BudgetExhaustedError(this.options.perDay);
+    const { db, source, perDay } = this.options;
+    if (!await takeRequest(db, source, this.today(), perDay)) throw new BudgetExhaustedError(perDay, source);
     this.granted.push(this.clock.now());
   }
 
   /** Requests left in today's budget. */
   async remainingToday(): Promise<number> {
-    const day = newYork(new Date(this.clock.now())).date;
-    const { rows } = await this.options.db.query<{ requests: number }>('SELECT requests FROM alpha_vantage_usage WHERE day = $1', [day]);
-    return Math.max(0, this.options.perDay - (rows[0]?.requests ?? 0));
+    return Math.max(0, this.options.perDay - await requestsOn(this.options.db, this.options.source, this.today()));
+  }
+
+  private today(): string {
+    return newYork(new Date(this.clock.now())).date;
   }
 }

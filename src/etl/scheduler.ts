@@ -4,7 +4,7 @@
 // The database's clock decides, so replicas with skewed clocks still agree.
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
-import { RunInProgressError, type EtlRunner } from './pipeline.ts';
+import { RunInProgressError, type EtlRunner } from './runner.ts';
 
 const SCHEDULE = 'default';
 /** Re-read the shared schedule at least this often (another replica may have moved it). */

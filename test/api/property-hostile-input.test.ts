@@ -181,7 +181,7 @@ describe.each(DATABASE_KINDS)('hostile input on %s', (kind) => {
   beforeAll(async () => {
     t = await openTestDatabase(kind);
     // Tickers the fake knows get a short series; every other ticker is refused as an invalid symbol.
-    fake = await startFakeAlphaVantage({ key: KEY, symbols: { AAPL: { synthetic: 30 }, MSFT: { synthetic: 30 } } });
+    fake = await startFakeAlphaVantage({ key: KEY, tier: 'premium', symbols: { AAPL: { synthetic: 30 }, MSFT: { synthetic: 30 } } });
     app = await testApp(t.db, {
       ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0',
       ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '100000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '100000000',

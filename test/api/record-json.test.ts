@@ -46,6 +46,26 @@ describe.each(DATABASE_KINDS)('records as database-made JSON on %s', (kind) => {
     expect(list.items[1]).toMatchObject({ open: 150, close: 150.123456, created_at: '2024-01-15T10:00:00.123456Z', updated_at: '2024-01-15T10:00:00.000001Z' });
   });
 
+  it('answers weekly and monthly bars in the same documented form, without an id', async () => {
+    await t.db.query(`INSERT INTO period_bars (ticker, interval, date, open, high, low, close, volume, created_at, updated_at) VALUES
+      ('BRK.B', '1w', '2024-01-12', 0.000001, 999999999.999999, 0.000001, 0.5, 9007199254740991, '2024-01-15 10:00:00+00', '2024-01-15 10:00:00.1+00'),
+      ('BRK.B', '1mo', '2024-01-31', 1, 2, 1, 1.25, 7, '2024-01-15 10:00:00+00', '2024-01-15 10:00:00.1+00')`);
+    const spec = (await app.inject('/openapi.json')).json() as { components: { schemas: Record<string, object> } };
+    const ajv = new Ajv2020.default({ strict: false });
+    addFormats.default(ajv);
+    const validRecord = ajv.compile(spec.components.schemas.MarketData!);
+    for (const [interval, expected] of [
+      ['1w', { ticker: 'BRK.B', date: '2024-01-12', interval: '1w', open: 0.000001, high: 999999999.999999, low: 0.000001, close: 0.5, volume: 9007199254740991 }],
+      ['1mo', { ticker: 'BRK.B', date: '2024-01-31', interval: '1mo', open: 1, high: 2, low: 1, close: 1.25, volume: 7 }],
+    ] as const) {
+      const res = await app.inject(`/api/v1/market-data?interval=${interval}`);
+      const { items } = res.json() as { items: Record<string, unknown>[] };
+      expect(items).toEqual([{ ...expected, created_at: '2024-01-15T10:00:00.000000Z', updated_at: '2024-01-15T10:00:00.100000Z' }]);
+      expect(validRecord(items[0]), JSON.stringify(validRecord.errors)).toBe(true);
+    }
+    await t.db.exec('TRUNCATE period_bars');
+  });
+
   it('prints prices as the shortest exact decimal', async () => {
     const res = await app.inject('/api/v1/market-data?ticker=X-1');
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');

@@ -36,11 +36,11 @@ describe.each(DATABASE_KINDS)('SIGKILL at random moments of a load on %s', (kind
   const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
 
   beforeAll(async () => {
-    fake = await startFakeAlphaVantage({ key: KEY, fallback: { synthetic: ROWS, end: '2024-12-31' } });
+    fake = await startFakeAlphaVantage({ key: KEY, tier: 'premium', fallback: { synthetic: ROWS, end: '2024-12-31' } });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-crash-chaos-'));
     env = {
       ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0',
-      ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '1000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '1000', LOG_LEVEL: 'debug', ETL_ENABLED: 'false',
+      ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '1000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '1000', LOG_LEVEL: 'debug', ETL_ENABLED: 'false', ETL_DATASETS: 'daily',
     };
     if (kind === 'pglite') {
       env.DATA_DIR = dir;

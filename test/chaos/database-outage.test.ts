@@ -27,10 +27,10 @@ describe.runIf(SERVER_URL && PRIVATE_POSTGRES_AVAILABLE)('a database outage duri
   beforeAll(async () => {
     server = await createPrivatePostgres();
     // Slow enough that the run is still going when the server stops.
-    fake = await startFakeAlphaVantage({ key: KEY, fallback: { delayMs: 500, then: { synthetic: BARS, end: '2024-12-31' } } });
+    fake = await startFakeAlphaVantage({ key: KEY, tier: 'premium', fallback: { delayMs: 500, then: { synthetic: BARS, end: '2024-12-31' } } });
     service = await startService({
       DATABASE_URL: server.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0',
-      ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '1000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '1000', LOG_LEVEL: 'info',
+      ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '1000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '1000', LOG_LEVEL: 'info', ETL_DATASETS: 'daily',
     });
   }, 120_000);
   afterAll(async () => {

@@ -31,12 +31,12 @@ describe.each(DATABASE_KINDS)('SIGTERM under load on %s', (kind) => {
   let dropServer = async () => {};
 
   beforeAll(async () => {
-    fake = await startFakeAlphaVantage({ key: KEY, fallback: { delayMs: 300, then: { synthetic: BARS, end: '2024-12-31' } } });
+    fake = await startFakeAlphaVantage({ key: KEY, tier: 'premium', fallback: { delayMs: 300, then: { synthetic: BARS, end: '2024-12-31' } } });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-shutdown-'));
     env = {
       ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0',
       ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '1000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '1000',
-      ETL_ENABLED: 'true', ETL_INTERVAL_MINUTES: '60', DEFAULT_TICKERS: TICKERS.join(','), LOG_LEVEL: 'info',
+      ETL_ENABLED: 'true', ETL_INTERVAL_MINUTES: '60', DEFAULT_TICKERS: TICKERS.join(','), ETL_DATASETS: 'daily', LOG_LEVEL: 'info',
     };
     if (kind === 'pglite') {
       env.DATA_DIR = dir;

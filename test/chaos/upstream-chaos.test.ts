@@ -1,9 +1,11 @@
 // Upstream chaos: a fake Alpha Vantage answering 200 tickers with every documented failure body,
 // HTTP errors, HTML and truncated JSON, slow answers, answers slower than the client waits, and
 // dropped connections, mixed at random (seeded), over repeated runs. Each run ends; every ticker
-// gets exactly the outcome its answers call for (with retries), with a reason naming it; the
-// daily limit, a refused key and our own budget stop a run where they should; the budget holds
-// (requests the fake saw = requests counted in the database ≤ budget); memory stays flat.
+// gets exactly the outcome its answers call for (transient failures retried, a rate limit waited
+// out once), with a reason naming it; the daily limit and our own budget defer the rest of a run,
+// a refused key stops it; the budget holds (requests the fake saw = requests counted in the
+// database ≤ budget); memory stays flat. (A premium refusal is about the key, not one symbol: it is
+// learned for every ticker, so it is tested in test/etl/acquisition.test.ts, not mixed in here.)
 import { runInNewContext } from 'node:vm';
 import v8 from 'node:v8';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,13 +33,14 @@ function random(seed: number): () => number {
 }
 
 // What each kind of answer is, and how the pipeline must report it (the reason's label).
-type Kind = 'data' | 'timeout' | 'network' | 'http_error' | 'http_4xx' | 'minute_limit' | 'burst_limit' | 'premium' | 'demo_key'
+type Kind = 'data' | 'timeout' | 'network' | 'http_error' | 'http_4xx' | 'minute_limit' | 'burst_limit' | 'demo_key'
   | 'invalid_symbol' | 'empty' | 'malformed' | 'missing_series' | 'daily_limit' | 'invalid_key';
-const TRANSIENT = new Set<Kind>(['timeout', 'network', 'http_error', 'minute_limit', 'burst_limit']);
+const TRANSIENT = new Set<Kind>(['timeout', 'network', 'http_error']);
+const RATE_LIMIT = new Set<Kind>(['minute_limit', 'burst_limit']);
 const LABEL: Record<Exclude<Kind, 'data'>, string> = {
   timeout: 'timeout', network: 'network error', http_error: 'HTTP error', http_4xx: 'HTTP error', minute_limit: 'per-minute limit',
-  burst_limit: 'burst limit', premium: 'premium endpoint', demo_key: 'demo key refused', invalid_symbol: 'invalid symbol',
-  empty: 'no data', malformed: 'malformed response', missing_series: 'unexpected response', daily_limit: 'daily limit', invalid_key: 'invalid API key',
+  burst_limit: 'burst limit', demo_key: 'demo key refused', invalid_symbol: 'invalid symbol',
+  empty: 'no data', malformed: 'malformed response', missing_series: 'unexpected response', daily_limit: "Alpha Vantage's daily limit", invalid_key: 'invalid API key',
 };
 const series = { synthetic: 60, end: '2024-12-31' } as const;
 const withBadRows = (() => {
@@ -51,7 +54,7 @@ const ANSWERS: [Kind, Behaviour, number][] = [
   ['timeout', { delayMs: CLIENT_TIMEOUT_MS + 400, then: series }, 0.5], ['network', { drop: true }, 2],
   ['http_error', { http: 503 }, 1], ['http_error', { http: 500 }, 1], ['http_error', { http: 502 }, 1], ['http_4xx', { http: 404 }, 0.5],
   ['minute_limit', { http: 429 }, 0.5], ['minute_limit', { fail: 'minute_limit' }, 0.5], ['burst_limit', { fail: 'burst_limit' }, 1],
-  ['premium', { fail: 'premium' }, 0.5], ['demo_key', { fail: 'demo_key' }, 0.5], ['invalid_symbol', { fail: 'invalid_symbol' }, 0.5],
+  ['demo_key', { fail: 'demo_key' }, 0.5], ['invalid_symbol', { fail: 'invalid_symbol' }, 0.5],
   ['empty', { fail: 'empty' }, 0.5], ['malformed', { body: '<html><body>502 Bad Gateway</body></html>', contentType: 'text/html' }, 0.5],
   ['malformed', { body: '{"Meta Data": {"1. Information": "Daily Prices', status: 200 }, 0.5], ['malformed', { body: '[]' }, 0.3],
   ['missing_series', { body: '{"Meta Data":{"2. Symbol":"X"}}' }, 0.3],
@@ -69,13 +72,21 @@ function planFor(rand: () => number, forced?: Kind): Plan {
   const answers = forced === 'daily_limit' ? [['daily_limit', { fail: 'daily_limit' }] as [Kind, Behaviour]]
     : forced === 'invalid_key' ? [['invalid_key', { fail: 'invalid_key' }] as [Kind, Behaviour]]
       : Array.from({ length: 1 + Math.floor(rand() * 4) }, pick);
-  // The client's retries: the first answer that is not transient decides, or the last attempt.
+  // The client's retries: a transient failure is retried RETRIES times, a rate limit waited out
+  // once (then one more attempt); the first other answer decides, or the last attempt.
   let attempts = 0;
+  let transient = 0;
+  let waited = false;
   let final: [Kind, Behaviour] = answers[0]!;
-  for (let a = 0; a <= RETRIES; a++) {
+  for (let a = 0; a < RETRIES + 2; a++) {
     attempts++;
     final = answers[Math.min(a, answers.length - 1)]!;
-    if (!TRANSIENT.has(final[0])) break;
+    if (TRANSIENT.has(final[0]) && transient++ < RETRIES) continue;
+    if (RATE_LIMIT.has(final[0]) && !waited) {
+      waited = true;
+      continue;
+    }
+    break;
   }
   return { answers, final: final[0], attempts, rejected: final[1] === withBadRows };
 }
@@ -95,7 +106,7 @@ describe.each(DATABASE_KINDS)('upstream chaos on %s', (kind) => {
   const budget = planned.slice(0, 4).reduce((a, b) => a + b, 0) + Math.floor(planned[4]! / 2);
 
   beforeAll(async () => {
-    [t, fake] = await Promise.all([openTestDatabase(kind), startFakeAlphaVantage({ key: KEY })]);
+    [t, fake] = await Promise.all([openTestDatabase(kind), startFakeAlphaVantage({ key: KEY, tier: 'premium' })]);
   });
   afterAll(async () => {
     await fake?.close();
@@ -105,10 +116,10 @@ describe.each(DATABASE_KINDS)('upstream chaos on %s', (kind) => {
   function etl(): Etl {
     const config = testConfig({
       ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0',
-      ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '100000', ALPHA_VANTAGE_REQUESTS_PER_DAY: String(budget),
+      ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '100000', ALPHA_VANTAGE_REQUESTS_PER_DAY: String(budget), ETL_DATASETS: 'daily',
     });
     return createEtl(config, t.db, captureLogger(config).logger, {
-      retry: { retries: RETRIES, minDelayMs: 1, maxDelayMs: 5, minuteLimitDelayMs: 1 }, timeoutMs: CLIENT_TIMEOUT_MS, now: () => NOW,
+      retry: { retries: RETRIES, minDelayMs: 1, maxDelayMs: 5, rateLimitWaitMaxMs: 1 }, timeoutMs: CLIENT_TIMEOUT_MS, now: () => NOW,
     });
   }
 
@@ -131,19 +142,19 @@ describe.each(DATABASE_KINDS)('upstream chaos on %s', (kind) => {
       tally.requests += requests;
       expect(result.details.reduce((s, d) => s + d.requests, 0)).toBe(requests);
 
-      let stop: RegExp | undefined;
+      let stop: { status: string; reason: RegExp } | undefined;
       for (const [i, d] of result.details.entries()) {
         const plan = plans[run]![i]!;
         tally.faults += plan.answers.slice(0, plan.attempts).filter(([k]) => k !== 'data').length;
         const what = `run ${run + 1} ${d.ticker} (seed ${seed}): ${JSON.stringify(d)} for ${JSON.stringify(plan.answers.map(([k]) => k))}`;
         if (stop) {
-          expect(d.status, what).toBe('skipped');
-          expect(d.reason, what).toMatch(stop);
+          expect(d.status, what).toBe(stop.status);
+          expect(d.reason, what).toMatch(stop.reason);
           continue;
         }
-        if (d.status === 'skipped' && /daily budget/.test(d.reason ?? '')) { // our own budget ran out here
+        if (d.status === 'deferred' && /daily request budget/.test(d.reason ?? '')) { // our own budget ran out here
           expect(run, what).toBe(RUNS - 1);
-          stop = /^skipped: daily budget: /;
+          stop = { status: 'deferred', reason: /^deferred: the daily request budget of alpha_vantage/ };
           continue;
         }
         tally.byOutcome[plan.final] = (tally.byOutcome[plan.final] ?? 0) + 1;
@@ -160,19 +171,23 @@ describe.each(DATABASE_KINDS)('upstream chaos on %s', (kind) => {
           }
           expect(d.status, what).toBe(changed ? 'success' : 'no_new_data');
           if (plan.rejected) expect(d.reason, what).toBe('2 row(s) rejected');
+        } else if (plan.final === 'daily_limit') {
+          expect(d.status, what).toBe('deferred');
+          expect(d.reason, what).toMatch(/^deferred: Alpha Vantage's daily limit: /);
+          stop = { status: 'deferred', reason: /^deferred: Alpha Vantage's daily limit: / };
         } else {
           expect(d.status, what).toBe('failed');
-          expect(d.reason, what).toMatch(new RegExp(`^${LABEL[plan.final]}: `));
-          if (TRANSIENT.has(plan.final)) expect(d.reason, what).toContain(`(gave up after ${RETRIES + 1} attempts)`);
+          expect(d.reason, what).toMatch(new RegExp(`^${LABEL[plan.final]}:? `));
+          if (plan.attempts > 1 && !TRANSIENT.has(plan.final) && !RATE_LIMIT.has(plan.final)) expect(d.reason, what).not.toContain('gave up');
+          if (plan.attempts > 1 && (TRANSIENT.has(plan.final) || RATE_LIMIT.has(plan.final))) expect(d.reason, what).toContain(`(gave up after ${plan.attempts} attempts)`);
         }
-        if (plan.final === 'daily_limit') stop = /^skipped: Alpha Vantage's daily limit is reached/;
-        if (plan.final === 'invalid_key') stop = /^skipped: the run stopped because Alpha Vantage rejected the API key/;
+        if (plan.final === 'invalid_key') stop = { status: 'skipped', reason: /^skipped: the run stopped because the source rejected the credentials$/ };
       }
       expect(result.status).toBe(run === 1 ? 'failed' : 'completed');
       if (run < RUNS - 1) expect(requests).toBe(planned[run]);
 
       // The budget holds: what the fake saw is what the database counted, and never more than the budget.
-      const { rows } = await t.db.query<{ used: number }>('SELECT coalesce(sum(requests), 0)::int AS used FROM alpha_vantage_usage');
+      const { rows } = await t.db.query<{ used: number }>('SELECT coalesce(sum(requests), 0)::int AS used FROM source_usage');
       expect(rows[0]!.used).toBe(seen);
       expect(seen).toBeLessThanOrEqual(budget);
 

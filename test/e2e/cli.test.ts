@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPglite } from '../../src/db/pglite.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
 import type { Database } from '../../src/db/database.ts';
-import { syntheticBars } from '../fixtures/alpha-vantage.ts';
+import { aggregateBars, syntheticBars, syntheticDividends } from '../fixtures/alpha-vantage.ts';
 import { createServerDatabase, DATABASE_KINDS } from '../helpers/databases.ts';
 import { startFakeAlphaVantage, type FakeAlphaVantage } from '../helpers/fake-alpha-vantage.ts';
 import { ROOT } from '../helpers/service.ts';
@@ -42,7 +42,7 @@ describe.each(DATABASE_KINDS)('CLI on %s', (kind) => {
   };
 
   beforeAll(async () => {
-    fake = await startFakeAlphaVantage({ key: KEY, symbols: { AAPL: { synthetic: 120 } } });
+    fake = await startFakeAlphaVantage({ key: KEY, tier: 'premium', symbols: { AAPL: { synthetic: 120 } } });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-cli-'));
     env = { ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0' };
     if (kind === 'pglite') {
@@ -63,18 +63,31 @@ describe.each(DATABASE_KINDS)('CLI on %s', (kind) => {
   });
 
   it('runs the ETL, a line per ticker and a summary, exit 1 when a ticker failed', async () => {
-    const first = await run('etl', '--', '--tickers', 'aapl,BAD');
+    const first = await run('etl', '--', '--tickers', 'aapl,BAD', '--datasets', 'daily');
     expect(first.code).toBe(1);
     const lines = first.stdout.split('\n');
     expect(lines.findIndex((l) => /^AAPL\s+success\s+120 fetched, 120 new, 0 changed, 0 unchanged, 0 rejected$/.test(l))).toBeGreaterThan(0);
     expect(lines.some((l) => /^BAD\s+failed\s+— invalid symbol: Invalid API call/.test(l))).toBe(true);
     expect(first.stdout).toMatch(/ticker\s+status\s+size\s+requests\s+fetched\s+new\s+changed\s+unchanged\s+rejected/);
     expect(first.stdout).toMatch(/^AAPL\s+success\s+full\s+1\s+120\s+120\s+0\s+0\s+0$/m);
-    expect(first.stdout).toMatch(/run 1 completed: 1 ok, 1 failed, 0 skipped, 120 rows loaded/);
+    expect(first.stdout).toMatch(/run 1 completed: 1 ok, 1 failed, 0 skipped, 0 deferred, 120 rows loaded, 2 requests/);
 
-    const forced = await run('etl', '--', '-t', 'AAPL', '--force');
+    const forced = await run('etl', '--', '-t', 'AAPL', '--force', '-d', 'daily');
     expect(forced.code).toBe(0);
     expect(forced.stdout).toMatch(/^AAPL\s+no_new_data\s+120 fetched, 0 new, 0 changed, 120 unchanged/m);
+  });
+
+  it('prints the plan of a run without spending a request, as text or as the API\'s JSON', async () => {
+    const before = fake.requests.length;
+    const text = await run('etl', '--', '--plan', '-t', 'AAPL,NEWT');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^\d+ request\(s\) for 2 ticker\(s\); budget 25 per New York day, \d+ left today/);
+    expect(text.stdout).toMatch(/^NEWT\s+5 request\(s\)$/m);
+    // The first run learned that this (premium) key may fetch whole histories.
+    expect(text.stdout).toMatch(/^ {2}daily\s+1\s+new ticker: the whole history$/m);
+    const json = await run('etl', '--', '--plan', '--json', '-t', 'NEWT');
+    expect(JSON.parse(json.stdout)).toMatchObject({ requests: 5, days_needed: 1, tickers: [{ ticker: 'NEWT', requests: 5, datasets: [{ dataset: 'daily', requests: 1 }, {}, {}, {}, {}] }] });
+    expect(fake.requests.length).toBe(before);
   });
 
   it('refuses bad arguments with the usage, exit 2', async () => {
@@ -84,6 +97,9 @@ describe.each(DATABASE_KINDS)('CLI on %s', (kind) => {
     const unknown = await run('etl', '--', '--bogus');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("Unknown option '--bogus'");
+    const dataset = await run('etl', '--', '--datasets', 'daily,intraday');
+    expect(dataset.code).toBe(2);
+    expect(dataset.stderr).toMatch(/not datasets \(daily, weekly, monthly, splits, dividends\): intraday/);
   });
 
   it('imports a CSV through the same rules, in either row order, skipping and listing bad rows', async () => {
@@ -115,17 +131,36 @@ describe.each(DATABASE_KINDS)('CLI on %s', (kind) => {
     expect((await run('import', '--', path.join(dir, 'missing.csv'), '--ticker', 'X')).stderr).toContain('missing.csv: no such file');
   });
 
+  // The same key, now on the free plan: whole histories were allowed, are refused now, and the
+  // run falls back to the newest 100 bars at once.
+  it('on a free key, a new ticker gets what such a key may fetch, shown per ticker (plain lines off a terminal)', async () => {
+    const free = await startFakeAlphaVantage({ key: KEY, tier: 'free', symbols: { FREE: { synthetic: 300, end: '2025-01-03' } } });
+    try {
+      const result = await npmRun(['etl', '--', '-t', 'FREE'], { ...env, ALPHA_VANTAGE_BASE_URL: free.url, ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '60' });
+      outputs.push(result.stdout, result.stderr);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      const bars = syntheticBars('FREE', 300, '2025-01-03');
+      const rows = 100 + aggregateBars(bars, '1w').length + aggregateBars(bars, '1mo').length + syntheticDividends('FREE', bars).length;
+      expect(result.stdout).toMatch(new RegExp(`^FREE\\s+success\\s+${rows} fetched, ${rows} new, 0 changed, 0 unchanged, 0 rejected$`, 'm'));
+      expect(result.stdout).toMatch(/^FREE\s+success\s+compact\s+6\s+/m);
+      expect(free.requests.map((r) => r.function)).toEqual(['TIME_SERIES_DAILY', 'TIME_SERIES_DAILY', 'TIME_SERIES_WEEKLY', 'TIME_SERIES_MONTHLY', 'SPLITS', 'DIVIDENDS']);
+    } finally {
+      await free.close();
+    }
+  });
+
   it('left the history and the rows a user would expect', async () => {
     const db = await open();
     try {
       const { rows } = await db.query<{ ticker: string; n: number }>('SELECT ticker, count(*) AS n FROM market_data GROUP BY ticker ORDER BY ticker');
-      expect(rows).toEqual([{ ticker: 'AAPL', n: 120 }, { ticker: 'MSFT', n: 30 }]);
+      expect(rows).toEqual([{ ticker: 'AAPL', n: 120 }, { ticker: 'FREE', n: 100 }, { ticker: 'MSFT', n: 30 }]);
       const runs = await db.query<{ trigger: string; source: string; status: string }>('SELECT trigger, source, status FROM etl_runs ORDER BY id');
       expect(runs.rows).toEqual([
         { trigger: 'cli', source: 'alpha_vantage', status: 'completed' },
         { trigger: 'cli', source: 'alpha_vantage', status: 'completed' },
         { trigger: 'cli', source: 'csv:msft.csv', status: 'completed' },
         { trigger: 'cli', source: 'csv:msft-asc.csv', status: 'completed' },
+        { trigger: 'cli', source: 'alpha_vantage', status: 'completed' },
       ]);
     } finally {
       await db.close();

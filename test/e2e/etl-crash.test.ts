@@ -28,11 +28,11 @@ describe.each(DATABASE_KINDS)('SIGKILL during an ETL load on %s', (kind) => {
   let dropServer = async () => {};
 
   beforeAll(async () => {
-    fake = await startFakeAlphaVantage({ key: KEY, symbols: Object.fromEntries(TICKERS.map((s) => [s, { synthetic: ROWS }])) });
+    fake = await startFakeAlphaVantage({ key: KEY, tier: 'premium', symbols: Object.fromEntries(TICKERS.map((s) => [s, { synthetic: ROWS }])) });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-crash-'));
     env = {
       ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0',
-      DEFAULT_TICKERS: TICKERS.join(','), LOG_LEVEL: 'debug',
+      DEFAULT_TICKERS: TICKERS.join(','), ETL_DATASETS: 'daily', LOG_LEVEL: 'debug',
     };
     if (kind === 'pglite') {
       env.DATA_DIR = dir;

@@ -1,5 +1,7 @@
-// Whole ETL runs against the fake Alpha Vantage, on PGlite and on the PostgreSQL server: what is
-// loaded, what a second run changes, every failure case, the daily budget, and the key's secrecy.
+// Whole ETL runs of the daily dataset against the fake Alpha Vantage (premium tier: the whole
+// history when asked), on PGlite and on the PostgreSQL server: what is loaded, what a second run
+// changes, every failure case, the daily budget, and the key's secrecy. The other datasets, the
+// free tier's refusals and the planner's budget are in acquisition.test.ts.
 import { Big } from 'big.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
@@ -12,7 +14,7 @@ import { startFakeAlphaVantage, type FakeAlphaVantage } from '../helpers/fake-al
 
 const KEY = 'AVKEY-pipeline-0123456789';
 const NOW = new Date('2025-01-02T12:00:00Z'); // a Thursday, 07:00 in New York
-const FAST_RETRY = { retries: 2, minDelayMs: 5, maxDelayMs: 20, minuteLimitDelayMs: 5 };
+const FAST_RETRY = { retries: 2, minDelayMs: 5, maxDelayMs: 20, rateLimitWaitMaxMs: 30 };
 /** Every line any logger of this file wrote; checked for the key at the end. */
 const logSources: string[][] = [];
 
@@ -23,20 +25,20 @@ describe.each(DATABASE_KINDS)('ETL runs on %s', (kind) => {
   let fake: FakeAlphaVantage;
 
   beforeAll(async () => {
-    [t, fake] = await Promise.all([openTestDatabase(kind), startFakeAlphaVantage({ key: KEY })]);
+    [t, fake] = await Promise.all([openTestDatabase(kind), startFakeAlphaVantage({ key: KEY, tier: 'premium' })]);
   });
   afterAll(async () => {
     await fake?.close();
     await t?.drop();
   });
   beforeEach(async () => {
-    await t.db.exec('TRUNCATE market_data, etl_runs, etl_run_tickers, alpha_vantage_usage, etl_schedule RESTART IDENTITY');
+    await t.db.exec('TRUNCATE market_data, etl_runs, etl_run_tickers, source_usage, ticker_datasets, source_entitlements, etl_schedule RESTART IDENTITY');
     fake.requests.length = 0;
   });
 
   function etl(env: Record<string, string> = {}, now = NOW): Etl & { lines: string[] } {
     const config = testConfig({
-      LOG_LEVEL: 'debug', ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY,
+      LOG_LEVEL: 'debug', ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ETL_DATASETS: 'daily',
       ALPHA_VANTAGE_MIN_INTERVAL_MS: '0', ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '10000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '10000', ...env,
     });
     const { logger, lines } = captureLogger(config);
@@ -135,9 +137,8 @@ describe.each(DATABASE_KINDS)('ETL runs on %s', (kind) => {
     const cases: [string, Parameters<FakeAlphaVantage['set']>[1], RegExp, number][] = [
       ['BADSYM', { fail: 'invalid_symbol' }, /^invalid symbol: Invalid API call/, 1],
       ['NONE', { fail: 'empty' }, /^no data: empty response \{\}/, 1],
-      ['PREM', { fail: 'premium' }, /^premium endpoint: .*premium endpoint/, 1],
-      ['BURST', { fail: 'burst_limit' }, /^burst limit: .*spreading out.*\(gave up after 3 attempts\)$/, 3],
-      ['MINUTE', { fail: 'minute_limit' }, /^per-minute limit: .*5 calls per minute.*\(gave up after 3 attempts\)$/, 3],
+      ['BURST', { fail: 'burst_limit' }, /^burst limit .*: .*spreading out.*\(waited 0.0 s once\) \(gave up after 2 attempts\)$/, 2],
+      ['MINUTE', { fail: 'minute_limit' }, /^per-minute limit: .*5 calls per minute.*\(waited 0.0 s once\) \(gave up after 2 attempts\)$/, 2],
       ['H500', { http: 500 }, /^HTTP error: HTTP 500 \(gave up after 3 attempts\)$/, 3],
       ['H404', { http: 404 }, /^HTTP error: HTTP 404$/, 1],
       ['HTML', { body: '<!DOCTYPE html><html><body>Service Unavailable</body></html>', contentType: 'text/html' }, /^malformed response: HTML instead of JSON/, 1],
@@ -156,7 +157,7 @@ describe.each(DATABASE_KINDS)('ETL runs on %s', (kind) => {
     const config = testConfig({ ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY });
     const app = await buildApp({ config, db: t.db, logger: captureLogger(config).logger, etl: parts });
     try {
-      const running = app.inject({ method: 'POST', url: `/api/v1/etl/run?tickers=${tickers.join(',')}` });
+      const running = app.inject({ method: 'POST', url: `/api/v1/etl/run?datasets=daily&tickers=${tickers.join(',')}` });
       const statuses: number[] = [];
       let done = false;
       void running.then(() => { done = true; });
@@ -186,24 +187,24 @@ describe.each(DATABASE_KINDS)('ETL runs on %s', (kind) => {
     }
   });
 
-  it.each(['daily_limit', 'daily_limit_note'] as const)("stops at Alpha Vantage's daily cap (%s): the rest are skipped with that reason", async (body) => {
+  it.each(['daily_limit', 'daily_limit_note', 'daily_limit_thanks'] as const)("stops asking at Alpha Vantage's daily cap (%s): the rest is deferred with that reason", async (body) => {
     fake.set('A', { synthetic: 10 });
     fake.set('CAP', { fail: body });
     const run = await etl().runner.run({ tickers: ['A', 'CAP', 'C', 'D'], trigger: 'schedule' });
-    expect(run.details.map((d) => d.status)).toEqual(['success', 'failed', 'skipped', 'skipped']);
-    expect(run.details[1]!.reason).toMatch(/^daily limit: .*25 requests per day/);
-    for (const d of run.details.slice(2)) expect(d.reason).toMatch(/^skipped: Alpha Vantage's daily limit is reached/);
+    expect(run.details.map((d) => d.status)).toEqual(['success', 'deferred', 'deferred', 'deferred']);
+    for (const d of run.details.slice(1)) expect(d.reason).toMatch(/^deferred: Alpha Vantage's daily limit: .*25 requests per day.*; due again from 2025-01-03 \(New York\)$/);
     expect(fake.requests.map((r) => r.symbol)).toEqual(['A', 'CAP']);
-    expect(run.status).toBe('completed');
+    expect(run).toMatchObject({ status: 'completed', deferred: 3, failed: 0 });
   });
 
   it('stops the run with one clear error when the key is refused', async () => {
     const parts = etl({ ALPHA_VANTAGE_API_KEY: 'not-the-right-key-42' });
     const run = await parts.runner.run({ tickers: ['A', 'B', 'C'], trigger: 'api' });
     expect(run.status).toBe('failed');
-    expect(run.error).toMatch(/rejected ALPHA_VANTAGE_API_KEY as invalid or missing: get a free key/);
+    expect(run.error).toMatch(/^alpha_vantage rejected the credentials: invalid API key: .* ALPHA_VANTAGE_API_KEY is invalid or missing: get a free key/);
     expect(run.details.map((d) => d.status)).toEqual(['failed', 'skipped', 'skipped']);
     expect(run.details[0]!.reason).toMatch(/^invalid API key: the parameter apikey is invalid or missing/);
+    expect(run.details[1]!.reason).toBe('skipped: the run stopped because the source rejected the credentials');
     expect(fake.requests).toHaveLength(1);
     expect(parts.lines.filter((l) => l.includes('"level":"error"'))).toHaveLength(1);
     expect(parts.lines.join('')).not.toContain('not-the-right-key-42');
@@ -218,18 +219,18 @@ describe.each(DATABASE_KINDS)('ETL runs on %s', (kind) => {
     expect(parts.lines.filter((l) => l.includes('the \\"demo\\" key only serves'))).toHaveLength(1);
   });
 
-  it('with a daily budget of 3, a 5-ticker run makes 3 requests and skips 2; a restart does not reset the count', async () => {
+  it('with a daily budget of 3, a 5-ticker run makes 3 requests and defers 2; a restart does not reset the count', async () => {
     for (const s of ['A', 'B', 'C', 'D', 'E']) fake.set(s, { synthetic: 5 });
     const run = await etl({ ALPHA_VANTAGE_REQUESTS_PER_DAY: '3' }).runner.run({ tickers: ['A', 'B', 'C', 'D', 'E'], trigger: 'schedule' });
     expect(fake.requests).toHaveLength(3);
-    expect(run.details.map((d) => d.status)).toEqual(['success', 'success', 'success', 'skipped', 'skipped']);
-    for (const d of run.details.slice(3)) expect(d.reason).toMatch(/^skipped: daily budget: .*ALPHA_VANTAGE_REQUESTS_PER_DAY=3/);
+    expect(run.details.map((d) => d.status)).toEqual(['success', 'success', 'success', 'deferred', 'deferred']);
+    for (const d of run.details.slice(3)) expect(d.reason).toMatch(/^deferred: the daily request budget of alpha_vantage \(3 per New York day\) is used up for today; due again from 2025-01-03/);
 
     // A fresh ETL (what a restarted process builds) on the same database: the budget is spent.
     const restarted = etl({ ALPHA_VANTAGE_REQUESTS_PER_DAY: '3' });
     expect(await restarted.limiter.remainingToday()).toBe(0);
     const again = await restarted.runner.run({ tickers: ['D', 'E'], trigger: 'schedule', force: true });
-    expect(again.details.map((d) => d.status)).toEqual(['skipped', 'skipped']);
+    expect(again.details.map((d) => d.status)).toEqual(['deferred', 'deferred']);
     expect(fake.requests).toHaveLength(3);
   });
 
@@ -251,7 +252,7 @@ describe.each(DATABASE_KINDS)('ETL runs on %s', (kind) => {
     const config = testConfig({ ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY });
     const app = await buildApp({ config, db: t.db, logger: captureLogger(config).logger, etl: parts });
     try {
-      const run = (await app.inject({ method: 'POST', url: '/api/v1/etl/run?tickers=AAPL&tickers=NOPE' })).json<RunDetail>();
+      const run = (await app.inject({ method: 'POST', url: '/api/v1/etl/run?tickers=AAPL&tickers=NOPE&datasets=daily' })).json<RunDetail>();
       await parts.runner.run({ tickers: ['AAPL'], trigger: 'cli' });
       const list = (await app.inject('/api/v1/etl/runs?size=1')).json();
       expect(list).toMatchObject({ total: 2, page: 1, size: 1, pages: 2, items: [{ run_id: run.run_id + 1, trigger: 'cli', status: 'completed' }] });
@@ -294,25 +295,14 @@ describe.each(DATABASE_KINDS)('ETL runs on %s', (kind) => {
     await expect(parts.runner.run({ tickers: ['FIRST'], trigger: 'api' })).rejects.toThrow('the ETL is stopped');
   });
 
-  it('gives way to API requests between tickers on the embedded database only', async () => {
-    for (const s of ['W1', 'W2', 'W3']) fake.set(s, { synthetic: 200 });
-    let asked = 0;
-    const config = testConfig({ ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0', ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '10000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '10000' });
-    const { runner } = createEtl(config, t.db, captureLogger(config).logger, { now: () => NOW, foreground: () => { asked++; return true; } });
-    const run = await runner.run({ tickers: ['W1', 'W2', 'W3'], trigger: 'api' });
-    expect(run.successful).toBe(3);
-    if (kind === 'pglite') expect(asked).toBeGreaterThanOrEqual(3); // asked after each loaded ticker, waited while "busy"
-    else expect(asked).toBe(0); // a server serves requests on other connections meanwhile
-  });
-
   it('keeps the key out of reasons, errors and responses, even when the upstream echoes it', async () => {
     fake.set('ECHO1', { body: `<html>upstream error for GET /query?function=TIME_SERIES_DAILY&apikey=${KEY}</html>`, status: 502, contentType: 'text/html' });
-    fake.set('ECHO2', { body: JSON.stringify({ Information: `Your key ${KEY} is not premium. This is a premium endpoint.` }) });
+    fake.set('ECHO2', { body: JSON.stringify({ Information: `Your key ${KEY} is not known here. Something new happened.` }) });
     const parts = etl();
     const config = testConfig({ ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY });
     const app = await buildApp({ config, db: t.db, logger: captureLogger(config).logger, etl: parts });
     try {
-      const res = await app.inject({ method: 'POST', url: '/api/v1/etl/run?tickers=ECHO1,ECHO2' });
+      const res = await app.inject({ method: 'POST', url: '/api/v1/etl/run?tickers=ECHO1,ECHO2&datasets=daily' });
       expect(res.json<RunDetail>().failed).toBe(2);
       const { rows } = await t.db.query<{ reason: string }>('SELECT reason FROM etl_run_tickers');
       expect(rows.map((r) => r.reason).join(' ')).toContain('[REDACTED]');

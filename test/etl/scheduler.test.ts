@@ -16,19 +16,19 @@ describe.each(DATABASE_KINDS)('scheduler on %s', (kind) => {
   let t: TestDatabase;
   let fake: FakeAlphaVantage;
   beforeAll(async () => {
-    [t, fake] = await Promise.all([openTestDatabase(kind), startFakeAlphaVantage({ key: KEY })]);
+    [t, fake] = await Promise.all([openTestDatabase(kind), startFakeAlphaVantage({ key: KEY, tier: 'premium' })]);
   });
   afterAll(async () => {
     await fake?.close();
     await t?.drop();
   });
   beforeEach(async () => {
-    await t.db.exec('TRUNCATE market_data, etl_runs, etl_run_tickers, alpha_vantage_usage, etl_schedule RESTART IDENTITY');
+    await t.db.exec('TRUNCATE market_data, etl_runs, etl_run_tickers, source_usage, ticker_datasets, etl_schedule RESTART IDENTITY');
     fake.requests.length = 0;
   });
 
   function scheduler(db: Database, name: string, intervalMinutes: number, tickers: string[]): Scheduler {
-    const config = testConfig({ ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0', ALPHA_VANTAGE_REQUESTS_PER_DAY: '10000', ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '10000' });
+    const config = testConfig({ ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0', ALPHA_VANTAGE_REQUESTS_PER_DAY: '10000', ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '10000', ETL_DATASETS: 'daily' });
     const { logger } = captureLogger(config);
     const { runner } = createEtl(config, db, logger, { timeoutMs: 5000 });
     return new Scheduler({ db, runner, logger, intervalMinutes, tickers, instanceId: name });

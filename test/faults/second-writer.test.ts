@@ -34,13 +34,13 @@ describe.runIf(SERVER_URL)('a second writer on the same PostgreSQL database', ()
 
   beforeAll(async () => {
     server = await createServerDatabase();
-    fake = await startFakeAlphaVantage({ key: KEY, symbols: { ETLX: { synthetic: ETL_BARS, end: '2024-12-31' } } });
+    fake = await startFakeAlphaVantage({ key: KEY, tier: 'premium', symbols: { ETLX: { synthetic: ETL_BARS, end: '2024-12-31' } } });
     for (let i = 0; i < 2; i++) {
       const db = await openPostgres({ url: server.url, poolSize: 8, applicationName: `replica-${i}` });
       await migrate(db); // both replicas migrate, as both would at start
       const config = testConfig({
         ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0',
-        ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '10000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '10000',
+        ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '10000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '10000', ETL_DATASETS: 'daily',
       });
       const { logger } = captureLogger(config);
       const etl = createEtl(config, db, logger, { now: () => NOW });

@@ -32,7 +32,7 @@ describe.each(DATABASE_KINDS)('metrics and log context on %s', (kind) => {
   let lines: string[];
 
   beforeAll(async () => {
-    [t, fake] = await Promise.all([openTestDatabase(kind), startFakeAlphaVantage({ key: KEY })]);
+    [t, fake] = await Promise.all([openTestDatabase(kind), startFakeAlphaVantage({ key: KEY, tier: 'premium' })]);
     const bad = syntheticBars('REJ', 20, '2024-12-31');
     bad[3] = { ...bad[3]!, high: '1.0000', low: '2.0000' }; // high < low: rejected by the transformer
     fake.set('GOOD', { synthetic: 40, end: '2024-12-31' });
@@ -40,11 +40,11 @@ describe.each(DATABASE_KINDS)('metrics and log context on %s', (kind) => {
     fake.set('FLAKY', [{ http: 503 }, { drop: true }, { synthetic: 10, end: '2024-12-31' }]);
     const config = testConfig({
       LOG_LEVEL: 'debug', ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0',
-      ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '10000', ALPHA_VANTAGE_REQUESTS_PER_DAY: String(PER_DAY),
+      ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '10000', ALPHA_VANTAGE_REQUESTS_PER_DAY: String(PER_DAY), ETL_DATASETS: 'daily',
     });
     const captured = captureLogger(config);
     lines = captured.lines;
-    const etl = createEtl(config, t.db, captured.logger, { retry: { retries: 3, minDelayMs: 5, maxDelayMs: 20, minuteLimitDelayMs: 5 }, now: () => NOW });
+    const etl = createEtl(config, t.db, captured.logger, { retry: { retries: 3, minDelayMs: 5, maxDelayMs: 20, rateLimitWaitMaxMs: 5 }, now: () => NOW });
     app = await buildApp({ config, db: t.db, logger: captured.logger, etl });
   });
   afterAll(async () => {
@@ -102,14 +102,13 @@ describe.each(DATABASE_KINDS)('metrics and log context on %s', (kind) => {
     expect(delta('etl_rows_total{outcome=updated}')).toBe(0);
     // Every request the fake saw, by how it was classified: FLAKY needed three (503, dropped, data).
     expect(fake.requests).toHaveLength(8);
-    expect(delta('alpha_vantage_requests_total{outcome=data}')).toBe(5);
-    expect(delta('alpha_vantage_requests_total{outcome=http_error}')).toBe(1);
-    expect(delta('alpha_vantage_requests_total{outcome=network}')).toBe(1);
-    expect(delta('alpha_vantage_requests_total{outcome=invalid_symbol}')).toBe(1);
+    expect(delta('etl_source_requests_total{outcome=data,source=alpha_vantage}')).toBe(5);
+    expect(delta('etl_source_requests_total{outcome=transient,source=alpha_vantage}')).toBe(2); // the 503 and the dropped connection
+    expect(delta('etl_source_requests_total{outcome=not_found,source=alpha_vantage}')).toBe(1);
     // The budget gauge is read from the database at scrape time (it is shared between processes).
-    const { rows } = await t.db.query<{ used: number }>('SELECT coalesce(sum(requests), 0)::int AS used FROM alpha_vantage_usage');
+    const { rows } = await t.db.query<{ used: number }>(`SELECT coalesce(sum(requests), 0)::int AS used FROM source_usage WHERE source = 'alpha_vantage'`);
     expect(rows[0]!.used).toBe(8);
-    expect(after.get('alpha_vantage_budget_remaining{}')).toBe(PER_DAY - 8);
+    expect(after.get('etl_source_budget_remaining{}')).toBe(PER_DAY - 8);
     // Process metrics come along.
     expect(after.get('process_resident_memory_bytes{}')).toBeGreaterThan(0);
     expect(after.has('nodejs_eventloop_lag_p99_seconds{}')).toBe(true);

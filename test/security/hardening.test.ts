@@ -167,11 +167,11 @@ describe('hardening on the embedded database', () => {
   });
 
   it('exempts the synchronous ETL trigger from the request timeout', async () => {
-    const fake = await startFakeAlphaVantage({ key: 'fake-key-123', symbols: { SLOW: { delayMs: 700, then: { synthetic: 5 } } } });
+    const fake = await startFakeAlphaVantage({ key: 'fake-key-123', tier: 'premium', symbols: { SLOW: { delayMs: 700, then: { synthetic: 5 } } } });
     try {
       const a = await app({
         REQUEST_TIMEOUT_MS: '300', ALPHA_VANTAGE_API_KEY: 'fake-key-123', ALPHA_VANTAGE_BASE_URL: fake.url,
-        ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '1000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '1000',
+        ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '1000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '1000', ETL_DATASETS: 'daily',
       });
       const res = await a.inject({ method: 'POST', url: '/api/v1/etl/run?tickers=SLOW' });
       expect(res.statusCode).toBe(200);

@@ -17,8 +17,11 @@ describe('loadConfig', () => {
       maxPageSize: 1000,
       databasePoolSize: 10,
       workers: 1,
-      alphaVantage: { apiKey: 'demo', baseUrl: 'https://www.alphavantage.co/query', requestsPerMinute: 5, requestsPerDay: 25, minIntervalMs: 1000 },
-      etl: { enabled: true, intervalMinutes: 5, defaultTickers: ['AAPL', 'GOOGL', 'MSFT', 'AMZN', 'TSLA'] },
+      alphaVantage: { apiKey: 'demo', baseUrl: 'https://www.alphavantage.co/query', requestsPerMinute: 5, requestsPerDay: 25, minIntervalMs: 1000, maxBodyBytes: 8 * 1024 * 1024 },
+      etl: {
+        enabled: true, intervalMinutes: 5, defaultTickers: ['AAPL', 'GOOGL', 'MSFT', 'AMZN', 'TSLA'],
+        datasets: ['daily', 'weekly', 'monthly', 'splits', 'dividends'], actionsRefreshDays: 7, entitlementRecheckDays: 7,
+      },
       databaseStatementTimeoutMs: 30_000,
       http: { requestTimeoutMs: 30_000, rateLimitPerMinute: 0, corsOrigins: [], trustProxy: false },
     });
@@ -45,6 +48,9 @@ describe('loadConfig', () => {
     [{ ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '75', ALPHA_VANTAGE_REQUESTS_PER_DAY: '0' }, { alphaVantage: expect.objectContaining({ requestsPerMinute: 75, requestsPerDay: 0 }) }],
     [{ ALPHA_VANTAGE_BASE_URL: 'http://127.0.0.1:9999/query' }, { alphaVantage: expect.objectContaining({ baseUrl: 'http://127.0.0.1:9999/query' }) }],
     [{ ALPHA_VANTAGE_MIN_INTERVAL_MS: '0' }, { alphaVantage: expect.objectContaining({ minIntervalMs: 0 }) }],
+    [{ ETL_DATASETS: 'Weekly, daily,weekly' }, { etl: expect.objectContaining({ datasets: ['daily', 'weekly'] }) }],
+    [{ CORPORATE_ACTIONS_REFRESH_DAYS: '30', ENTITLEMENT_RECHECK_DAYS: '1.5' }, { etl: expect.objectContaining({ actionsRefreshDays: 30, entitlementRecheckDays: 1.5 }) }],
+    [{ ALPHA_VANTAGE_MAX_BODY_BYTES: '2097152' }, { alphaVantage: expect.objectContaining({ maxBodyBytes: 2_097_152 }) }],
     [{ WORKERS: '4', DATABASE_URL: 'postgresql://u@h/db' }, { workers: 4 }],
   ])('reads %j', (env, expected) => {
     expect(load(env)).toMatchObject(expected);
@@ -78,6 +84,9 @@ describe('loadConfig', () => {
     [{ MAX_PAGE_SIZE: '0' }, 'MAX_PAGE_SIZE'],
     [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL'],
     [{ DEFAULT_TICKERS: 'AAPL,NOT A TICKER' }, 'DEFAULT_TICKERS'],
+    [{ ETL_DATASETS: 'daily,intraday' }, 'ETL_DATASETS'],
+    [{ CORPORATE_ACTIONS_REFRESH_DAYS: '0' }, 'CORPORATE_ACTIONS_REFRESH_DAYS'],
+    [{ ALPHA_VANTAGE_MAX_BODY_BYTES: '10' }, 'ALPHA_VANTAGE_MAX_BODY_BYTES'],
     [{ API_KEY: 'short' }, 'API_KEY'],
     [{ ETL_INTERVAL_MINUTES: '0' }, 'ETL_INTERVAL_MINUTES'],
     [{ PORT: '70000' }, 'PORT'],

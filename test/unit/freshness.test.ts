@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseOutputSize, isUpToDate, latestExpectedSession, newYork, weekdaysAfter } from '../../src/etl/freshness.ts';
+import { isUpToDate, latestExpectedSession, newerPeriodPossible, newYork, periodOf, weekdaysAfter } from '../../src/etl/freshness.ts';
 
 describe('newYork', () => {
   it.each([
@@ -31,16 +31,27 @@ describe('latestExpectedSession', () => {
   ])('at %s → %s', (iso, date) => expect(latestExpectedSession(new Date(iso))).toBe(date));
 });
 
-describe('chooseOutputSize', () => {
-  const now = new Date('2024-06-14T15:00:00Z'); // Friday
+describe('periodOf', () => {
   it.each([
-    [undefined, false, 'full'],
-    ['2024-06-13', false, 'compact'],
-    ['2024-06-13', true, 'full'],
-    ['2024-01-29', false, 'compact'], // 99 weekdays before
-    ['2024-01-26', false, 'full'], // 100 weekdays: the compact answer might not reach back
-    ['2010-01-01', false, 'full'],
-  ])('newest %s, full asked %s → %s', (newest, full, expected) => expect(chooseOutputSize(newest, now, full)).toBe(expected));
+    ['1w', '2025-12-08', '2025-12-08'], // a Monday is its own week's
+    ['1w', '2025-12-05', '2025-12-01'], // Friday
+    ['1w', '2017-04-13', '2017-04-10'], // the Thursday before Good Friday keys its week
+    ['1w', '2025-12-07', '2025-12-01'], // Sunday belongs to the week before
+    ['1w', '2025-01-01', '2024-12-30'], // across a year
+    ['1mo', '2024-03-28', '2024-03-01'],
+    ['1mo', '2024-02-29', '2024-02-01'],
+  ] as const)('%s of %s → %s', (interval, date, period) => expect(periodOf(interval, date)).toBe(period));
+});
+
+describe('newerPeriodPossible', () => {
+  it.each([
+    ['1w', '2025-12-03T23:00:00Z', '2025-12-06T15:00:00Z', false], // Wed evening → Saturday: same week
+    ['1w', '2025-12-03T23:00:00Z', '2025-12-08T15:00:00Z', false], // → Monday morning: Friday's is the latest
+    ['1w', '2025-12-03T23:00:00Z', '2025-12-08T23:30:00Z', true], // → Monday evening: a new week
+    ['1mo', '2025-11-28T23:30:00Z', '2025-12-01T20:00:00Z', false],
+    ['1mo', '2025-11-28T23:30:00Z', '2025-12-01T23:30:00Z', true],
+  ] as const)('%s fetched %s, now %s → %s', (interval, fetched, now, expected) =>
+    expect(newerPeriodPossible(interval, new Date(fetched), new Date(now))).toBe(expected));
 });
 
 describe('isUpToDate', () => {
