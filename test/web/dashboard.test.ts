@@ -75,7 +75,8 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in Chromium', () => {
       .finally(() => { process.env.NODE_ENV = nodeEnv; });
     [t, fake] = await Promise.all([
       openTestDatabase('pglite'),
-      startFakeAlphaVantage({ key: AV_KEY, symbols: { AAPL: { synthetic: 1500, end: END }, MSFT: { synthetic: 700, end: END } } }),
+      // A premium key: whole daily histories (a free key gets the newest 100 bars; see acquisition.test.ts).
+      startFakeAlphaVantage({ key: AV_KEY, tier: 'premium', symbols: { AAPL: { synthetic: 1500, end: END }, MSFT: { synthetic: 700, end: END } } }),
       built,
     ]);
     const config = testConfig({
@@ -216,6 +217,25 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in Chromium', () => {
     expect(await page.locator('[data-range][aria-pressed="true"]').count()).toBe(0);
   });
 
+  it('switches between daily, weekly and monthly bars in the chart, the table and the URL', async () => {
+    const weekly = await apiAll('ticker=AAPL&start_date=2023-03-01&end_date=2023-06-30&interval=1w&order=desc');
+    expect(weekly.length).toBeGreaterThan(15);
+    await page.getByRole('button', { name: 'W', exact: true }).click();
+    await page.locator('#chart[data-state="ready"][data-interval="1w"]').waitFor();
+    expect(Number(await chart().getAttribute('data-bars'))).toBe(weekly.length);
+    await expect.poll(() => page.locator('#bars-body tr time').first().getAttribute('datetime')).toBe(weekly[0]!.date);
+    expect(await page.locator('#bars-title').textContent()).toBe('Weekly bars');
+    expect(page.url()).toContain('interval=1w');
+    const monthly = await apiAll('ticker=AAPL&start_date=2023-03-01&end_date=2023-06-30&interval=1mo&order=desc');
+    await page.getByRole('button', { name: 'M', exact: true }).click();
+    await page.locator('#chart[data-state="ready"][data-interval="1mo"]').waitFor();
+    expect(Number(await chart().getAttribute('data-bars'))).toBe(monthly.length);
+    await expect.poll(() => page.locator('#bars-body tr').count()).toBe(monthly.length);
+    await page.getByRole('button', { name: 'D', exact: true }).click();
+    await page.locator('#chart[data-state="ready"][data-interval="1d"]').waitFor();
+    expect(page.url()).not.toContain('interval=');
+  });
+
   it('exports the shown range as CSV equal to the API\'s rows', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#export-csv').click()]);
     expect(download.suggestedFilename()).toBe('market-data_AAPL_from-2023-03-01_to-2023-06-30.csv');
@@ -246,12 +266,21 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in Chromium', () => {
     expect(await page.locator('#budget-note').textContent()).toBe('of 1,000 requests left today');
     await expect.poll(() => page.locator('[data-run="1"] .run-title').textContent()).toBe('Run #1');
     expect(await page.locator('[data-run="1"] tr[data-ticker="AAPL"]').textContent()).toContain('loaded');
+    // What the key may fetch, and the work left for the default tickers (NOPE: five datasets).
+    const plan = await apiJson<{ requests: number }>('/api/v1/etl/plan');
+    await expect.poll(() => page.locator('#plan-value').textContent()).toBe(`${plan.requests} req.`);
+    expect(plan.requests).toBe(5);
+    expect(await page.locator('[data-entitlement="daily:full"]').textContent()).toContain('allowed');
 
+    // The run is started asynchronously; its progress shows while the fake takes its time.
+    fake.set('NOPE', { delayMs: 2500, then: { fail: 'invalid_symbol' } });
     await page.locator('#run-now').click();
     const dialog = page.getByRole('dialog', { name: 'API key needed' });
     await dialog.waitFor();
     await dialog.getByLabel('API key').fill(API_KEY);
     await dialog.getByRole('button', { name: 'Run now' }).click();
+    await page.locator('#run-progress:not([hidden])').waitFor();
+    await expect.poll(() => page.locator('#run-progress-note').textContent()).toMatch(/^\d+ of \d+ datasets · \d+ requests$/);
     const run = page.locator('[data-run="2"]');
     await run.locator('tr[data-ticker="NOPE"]').waitFor();
     expect(await run.locator('tr[data-ticker="NOPE"]').textContent()).toContain('failed');

@@ -1,9 +1,13 @@
 // The public /api/v1 endpoints the page uses, typed. Errors arrive as RFC 9457 problem details.
 
+export type Interval = '1d' | '1w' | '1mo';
+
 export interface Bar {
-  id: number;
+  /** Daily bars only. */
+  id?: number;
   ticker: string;
   date: string;
+  interval: Interval;
   open: number;
   high: number;
   low: number;
@@ -28,15 +32,27 @@ export interface TickerSummary {
 
 export interface Health { status: 'healthy' | 'unhealthy'; database: 'healthy' | 'unhealthy'; version: string; timestamp: string }
 
+export type Dataset = 'daily' | 'weekly' | 'monthly' | 'splits' | 'dividends';
+
+export interface Entitlement { dataset: Dataset; variant: string; status: 'allowed' | 'refused' | 'unknown'; checked_at: string | null; reason: string | null }
+
 export interface EtlStatus {
   running: boolean;
   current_run_id: number | null;
-  schedule: { enabled: boolean; interval_minutes: number; next_run_at: string | null; tickers: string[] };
+  schedule: { enabled: boolean; interval_minutes: number; next_run_at: string | null; tickers: string[]; datasets: Dataset[] };
   budget: { requests_per_day: number; requests_per_minute: number; remaining_today: number };
+  entitlements: Entitlement[];
+}
+
+export interface Plan {
+  budget: { per_day: number; used_today: number; remaining_today: number } | null;
+  requests: number;
+  days_needed: number | null;
+  tickers: { ticker: string; requests: number; datasets: { dataset: Dataset; requests: number; reason: string }[] }[];
 }
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'aborted';
-export type TickerStatus = 'success' | 'skipped' | 'no_new_data' | 'failed';
+export type TickerStatus = 'success' | 'skipped' | 'no_new_data' | 'failed' | 'deferred';
 
 export interface RunSummary {
   run_id: number;
@@ -51,6 +67,7 @@ export interface RunSummary {
   successful: number;
   failed: number;
   skipped: number;
+  deferred: number;
   total_loaded: number;
 }
 
@@ -64,9 +81,10 @@ export interface TickerOutcome {
   rejected: number;
   rejections: { date: string; reason: string }[];
   reason: string | null;
+  datasets: { dataset: Dataset; status: TickerStatus; requests: number; inserted: number; updated: number; reason: string | null }[];
 }
 
-export interface RunDetail extends RunSummary { details: TickerOutcome[] }
+export interface RunDetail extends RunSummary { progress: { done: number; total: number }; details: TickerOutcome[] }
 
 export interface Problem { status: number; title: string; detail: string; errors?: { field: string; message: string }[] }
 
@@ -91,10 +109,11 @@ async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   return (await res.json()) as T;
 }
 
-export interface BarQuery { ticker: string; start: string; end: string; order: 'asc' | 'desc'; size?: number; page?: number; cursor?: string }
+export interface BarQuery { ticker: string; start: string; end: string; order: 'asc' | 'desc'; interval?: Interval; size?: number; page?: number; cursor?: string }
 
 export function barQueryString(q: Omit<BarQuery, 'size' | 'page' | 'cursor'> & Partial<BarQuery>): string {
   const params = new URLSearchParams({ ticker: q.ticker, start_date: q.start, end_date: q.end, order: q.order });
+  if (q.interval && q.interval !== '1d') params.set('interval', q.interval);
   if (q.size !== undefined) params.set('size', String(q.size));
   if (q.cursor) params.set('cursor', q.cursor);
   else if (q.page !== undefined && q.page > 1) params.set('page', String(q.page));
@@ -111,21 +130,23 @@ export const api = {
   etlStatus: (): Promise<EtlStatus> => request('/api/v1/etl/status'),
   etlRuns: (size: number): Promise<{ items: RunSummary[]; total: number }> => request(`/api/v1/etl/runs?size=${size}`),
   etlRun: (id: number): Promise<RunDetail> => request(`/api/v1/etl/runs/${id}`),
-  runEtl: (apiKey: string | undefined): Promise<RunDetail> =>
-    request('/api/v1/etl/run', { method: 'POST', headers: apiKey ? { 'x-api-key': apiKey } : {} }),
+  etlPlan: (): Promise<Plan> => request('/api/v1/etl/plan'),
+  /** Starts a run and answers at once (202): the run's progress is read from etlRun. */
+  startEtl: (apiKey: string | undefined): Promise<{ run_id: number; status: 'running' }> =>
+    request('/api/v1/etl/run', { method: 'POST', headers: { prefer: 'respond-async', ...(apiKey ? { 'x-api-key': apiKey } : {}) } }),
 };
 
 /** The largest page the server accepts is configurable: ask for 1000 and settle for its default. */
 let bulkSize: number | undefined = 1000;
 
-/** Every bar of one ticker in [start, end], oldest first, through keyset pages. */
-export async function allBars(ticker: string, start: string, end: string, signal?: AbortSignal): Promise<Bar[]> {
+/** Every bar of one ticker in [start, end] at an interval, oldest first, through keyset pages. */
+export async function allBars(ticker: string, start: string, end: string, interval: Interval, signal?: AbortSignal): Promise<Bar[]> {
   const bars: Bar[] = [];
   let cursor: string | undefined;
   for (;;) {
     let page: BarPage;
     try {
-      page = await api.bars({ ticker, start, end, order: 'asc', size: bulkSize, cursor }, signal);
+      page = await api.bars({ ticker, start, end, order: 'asc', interval, size: bulkSize, cursor }, signal);
     } catch (err) {
       if (err instanceof ApiError && err.status === 422 && bulkSize !== undefined && err.problem?.errors?.some((e) => e.field === 'size')) {
         bulkSize = undefined;

@@ -1,19 +1,23 @@
-// The pipeline panel: today's Alpha Vantage budget, the next scheduled run, recent runs with each
-// ticker's outcome, and "Run now". When the server wants an API key, a 401 says so: the page asks
-// for it and keeps it in memory (or, if asked to, in sessionStorage: gone when the tab closes).
-import { api, ApiError, type EtlStatus, type RunDetail, type RunSummary, type TickerOutcome } from './api.ts';
+// The pipeline panel: today's Alpha Vantage budget, the next scheduled run, the work still to fetch
+// (the plan: requests and days), what the key may fetch, recent runs with each ticker's outcome, and
+// "Run now" — started asynchronously, its progress shown live. When the server wants an API key, a
+// 401 says so: the page asks for it and keeps it in memory (or, if asked to, in sessionStorage:
+// gone when the tab closes).
+import { api, ApiError, type EtlStatus, type Plan, type RunDetail, type RunSummary, type TickerOutcome } from './api.ts';
 import { $, h, toast } from './dom.ts';
 import * as fmt from './format.ts';
 
 const KEY_STORAGE = 'market-data.api-key';
 const RUNS_SHOWN = 8;
+const PROGRESS_POLL_MS = 1000;
 
 const RUN_BADGE: Record<RunSummary['status'], [string, string]> = {
   running: ['running', 'info'], completed: ['completed', 'ok'], failed: ['failed', 'bad'], aborted: ['aborted', 'warn'],
 };
 const TICKER_BADGE: Record<TickerOutcome['status'], [string, string]> = {
-  success: ['loaded', 'ok'], no_new_data: ['up to date', 'info'], skipped: ['skipped', 'warn'], failed: ['failed', 'bad'],
+  success: ['loaded', 'ok'], no_new_data: ['up to date', 'info'], skipped: ['skipped', 'warn'], failed: ['failed', 'bad'], deferred: ['deferred', 'warn'],
 };
+const VARIANT_NAMES: Record<string, string> = { full: 'whole history', compact: 'newest 100', all: 'all' };
 const badge = ([text, kind]: [string, string]) => h('span', { class: `badge ${kind}` }, text);
 
 function outcomeNote(d: TickerOutcome): string {
@@ -38,8 +42,9 @@ export class EtlPanel {
   }
 
   async refresh(): Promise<void> {
-    const [status, runs] = await Promise.all([api.etlStatus(), api.etlRuns(RUNS_SHOWN)]);
+    const [status, runs, plan] = await Promise.all([api.etlStatus(), api.etlRuns(RUNS_SHOWN), api.etlPlan()]);
     this.renderStatus(status);
+    this.renderPlan(plan);
     const newest = runs.items[0];
     // The newest run opens by itself, once: later the reader decides what stays open.
     if (newest && newest.run_id !== this.newestSeen) {
@@ -75,6 +80,18 @@ export class EtlPanel {
     $('etl-state-value').textContent = s.running ? 'Running' : 'Idle';
     $('etl-state-note').textContent = s.running && s.current_run_id ? `run #${s.current_run_id}` : s.schedule.tickers.join(', ');
     this.button.title = `Fetch ${s.schedule.tickers.join(', ')} from Alpha Vantage now`;
+    $('entitlements').replaceChildren(...s.entitlements.map((e) => h('li', { 'data-entitlement': `${e.dataset}:${e.variant}` },
+      badge(e.status === 'allowed' ? ['allowed', 'ok'] : e.status === 'refused' ? ['refused', 'bad'] : ['not asked yet', '']),
+      h('span', {}, `${e.dataset}${e.variant === 'all' || (e.variant === 'full' && e.dataset !== 'daily') ? '' : ` (${VARIANT_NAMES[e.variant] ?? e.variant})`}`),
+      e.checked_at ? h('time', { class: 'stat-note', datetime: e.checked_at, title: fmt.timestamp(e.checked_at) }, fmt.ago(e.checked_at)) : null,
+      e.reason ? h('span', { class: 'reason' }, e.reason) : null)));
+  }
+
+  private renderPlan(p: Plan): void {
+    $('plan-value').textContent = p.requests ? `${fmt.count(p.requests)} req.` : 'Up to date';
+    $('plan-note').textContent = !p.requests ? 'nothing due for the default tickers'
+      : p.days_needed === null ? 'more than the daily budget can ever fetch'
+        : p.days_needed <= 1 ? 'fits in today\'s budget' : `about ${p.days_needed} days at the daily budget`;
   }
 
   private renderRuns(runs: RunSummary[]): void {
@@ -143,12 +160,11 @@ export class EtlPanel {
     this.button.setAttribute('aria-busy', 'true');
     this.button.disabled = true;
     this.button.querySelector('span')!.textContent = 'Running…';
-    const poll = window.setInterval(() => void this.refresh().catch(() => undefined), 2000);
     try {
-      let run: RunDetail | undefined;
-      for (let attempt = 0; attempt < 3 && !run; attempt++) {
+      let started: { run_id: number } | undefined;
+      for (let attempt = 0; attempt < 3 && !started; attempt++) {
         try {
-          run = await api.runEtl(this.apiKey);
+          started = await api.startEtl(this.apiKey);
         } catch (err) {
           if (!(err instanceof ApiError) || err.status !== 401) throw err;
           const wrong = this.apiKey !== undefined;
@@ -157,21 +173,42 @@ export class EtlPanel {
           if (this.apiKey === undefined) return;
         }
       }
-      if (!run) return;
-      this.details.set(run.run_id, run);
+      if (!started) return;
+      const run = await this.follow(started.run_id);
       toast(`Run #${run.run_id} ${run.status}: ${fmt.count(run.total_loaded)} rows loaded` +
-        (run.failed ? `, ${run.failed} ticker${run.failed === 1 ? '' : 's'} failed` : ''), run.status === 'completed' ? 'info' : 'error');
+        (run.failed ? `, ${run.failed} ticker${run.failed === 1 ? '' : 's'} failed` : '') +
+        (run.deferred ? `, ${run.deferred} deferred to tomorrow's budget` : ''), run.status === 'completed' ? 'info' : 'error');
       this.onRunFinished();
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) toast('A run is already in progress; it shows below.', 'error');
       else toast(`The run could not start: ${err instanceof Error ? err.message : String(err)}`, 'error');
     } finally {
-      window.clearInterval(poll);
       this.running = false;
       this.button.removeAttribute('aria-busy');
       this.button.disabled = false;
       this.button.querySelector('span')!.textContent = 'Run now';
+      $('run-progress').hidden = true;
       await this.refresh().catch(() => undefined);
+    }
+  }
+
+  /** Shows a started run's progress and its tickers as they finish, until it ends. */
+  private async follow(runId: number): Promise<RunDetail> {
+    this.expanded.add(runId);
+    const box = $('run-progress');
+    const bar = $<HTMLProgressElement>('run-progress-bar');
+    $('run-progress-label').textContent = `Run #${runId} in progress`;
+    box.hidden = false;
+    for (;;) {
+      const run = await api.etlRun(runId);
+      this.details.set(run.run_id, run);
+      bar.max = Math.max(run.progress.total, 1);
+      bar.value = run.progress.done;
+      const requests = run.details.reduce((n, d) => n + d.requests, 0);
+      $('run-progress-note').textContent = `${fmt.count(run.progress.done)} of ${fmt.count(run.progress.total)} datasets · ${fmt.count(requests)} requests`;
+      await this.refresh().catch(() => undefined);
+      if (run.status !== 'running') return run;
+      await new Promise((resolve) => window.setTimeout(resolve, PROGRESS_POLL_MS));
     }
   }
 

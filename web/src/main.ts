@@ -1,7 +1,7 @@
 // The dashboard: what is stored (tickers, chart, table, CSV) and what the pipeline is doing.
 // Talks only to this server's /api/v1; every asset is bundled by Vite.
 import './styles.css';
-import { allBars, api, type Bar, type TickerSummary } from './api.ts';
+import { allBars, api, type Bar, type Interval, type TickerSummary } from './api.ts';
 import { PriceChart, paletteFromCss } from './chart.ts';
 import { $, h, toast } from './dom.ts';
 import { EtlPanel } from './etl.ts';
@@ -15,12 +15,14 @@ const firstTickers = api.tickerSummaries();
 type Preset = '1M' | '6M' | '1Y' | '5Y' | 'ALL';
 const PRESET_MONTHS: Record<Exclude<Preset, 'ALL'>, number> = { '1M': 1, '6M': 6, '1Y': 12, '5Y': 60 };
 const isPreset = (v: string | null): v is Preset => v !== null && (v === 'ALL' || v in PRESET_MONTHS);
+const INTERVAL_NAMES: Record<Interval, string> = { '1d': 'Daily', '1w': 'Weekly', '1mo': 'Monthly' };
+const isInterval = (v: string | null | undefined): v is Interval => v === '1d' || v === '1w' || v === '1mo';
 
-const state: { tickers: TickerSummary[]; selected: TickerSummary | undefined; preset: Preset | undefined; range: Range | undefined } = {
-  tickers: [], selected: undefined, preset: '1Y', range: undefined,
+const state: { tickers: TickerSummary[]; selected: TickerSummary | undefined; preset: Preset | undefined; range: Range | undefined; interval: Interval } = {
+  tickers: [], selected: undefined, preset: '1Y', range: undefined, interval: '1d',
 };
-/** The bars last fetched for the chart: a narrower range of the same ticker is cut from them. */
-let loaded: { ticker: string; start: string; end: string; bars: Bar[] } | undefined;
+/** The bars last fetched for the chart: a narrower range of the same ticker and interval is cut from them. */
+let loaded: { ticker: string; start: string; end: string; interval: Interval; bars: Bar[] } | undefined;
 let chartRequest: AbortController | undefined;
 
 const reportError = (err: unknown) => toast(err instanceof Error ? err.message : String(err), 'error');
@@ -89,7 +91,7 @@ $('ticker-search').addEventListener('keydown', (event) => {
 // ---- selection and range ----
 function presetRange(t: TickerSummary, preset: Preset): Range {
   const start = preset === 'ALL' ? t.first_date : fmt.addMonths(t.last_date, -PRESET_MONTHS[preset]);
-  return { ticker: t.ticker, start: start < t.first_date ? t.first_date : start, end: t.last_date };
+  return { ticker: t.ticker, start: start < t.first_date ? t.first_date : start, end: t.last_date, interval: state.interval };
 }
 
 function select(ticker: string, range?: { start: string; end: string }): void {
@@ -111,7 +113,7 @@ function select(ticker: string, range?: { start: string; end: string }): void {
   }
   if (range) {
     state.preset = undefined;
-    void showRange({ ticker, start: range.start < t.first_date ? t.first_date : range.start, end: range.end > t.last_date ? t.last_date : range.end });
+    void showRange({ ticker, start: range.start < t.first_date ? t.first_date : range.start, end: range.end > t.last_date ? t.last_date : range.end, interval: state.interval });
   } else {
     void showRange(presetRange(t, state.preset ?? '1Y'));
   }
@@ -124,6 +126,21 @@ for (const button of document.querySelectorAll<HTMLButtonElement>('[data-range]'
   });
 }
 
+// Weekly and monthly bars are the source's own (or, for a week with none, not shown); the range
+// and the ticker stay as they are.
+for (const button of document.querySelectorAll<HTMLButtonElement>('[data-interval]')) {
+  button.addEventListener('click', () => {
+    if (!isInterval(button.dataset.interval)) return;
+    state.interval = button.dataset.interval;
+    if (state.range) void showRange({ ...state.range, interval: state.interval });
+    else setIntervalButtons();
+  });
+}
+
+function setIntervalButtons(): void {
+  for (const b of document.querySelectorAll<HTMLElement>('[data-interval]')) b.setAttribute('aria-pressed', String(b.dataset.interval === state.interval));
+}
+
 for (const input of [$<HTMLInputElement>('range-start'), $<HTMLInputElement>('range-end')]) {
   input.addEventListener('change', () => {
     const start = $<HTMLInputElement>('range-start').value;
@@ -134,7 +151,7 @@ for (const input of [$<HTMLInputElement>('range-start'), $<HTMLInputElement>('ra
       return;
     }
     state.preset = undefined;
-    void showRange({ ticker: state.selected.ticker, start, end });
+    void showRange({ ticker: state.selected.ticker, start, end, interval: state.interval });
   });
 }
 
@@ -142,15 +159,22 @@ for (const input of [$<HTMLInputElement>('range-start'), $<HTMLInputElement>('ra
 async function showRange(range: Range): Promise<void> {
   state.range = range;
   for (const b of document.querySelectorAll<HTMLElement>('[data-range]')) b.setAttribute('aria-pressed', String(b.dataset.range === state.preset));
+  setIntervalButtons();
   $<HTMLInputElement>('range-start').value = range.start;
   $<HTMLInputElement>('range-end').value = range.end;
   const url = new URL(location.href);
-  url.search = new URLSearchParams(state.preset ? { ticker: range.ticker, range: state.preset } : { ticker: range.ticker, from: range.start, to: range.end }).toString();
+  const params = new URLSearchParams(state.preset ? { ticker: range.ticker, range: state.preset } : { ticker: range.ticker, from: range.start, to: range.end });
+  if (range.interval !== '1d') params.set('interval', range.interval);
+  url.search = params.toString();
   history.replaceState(null, '', url);
+  // The export holds daily bars.
   const link = $<HTMLAnchorElement>('export-csv');
-  link.href = api.exportUrl({ ...range, order: 'asc' });
+  link.href = api.exportUrl({ ticker: range.ticker, start: range.start, end: range.end, order: 'asc' });
   link.removeAttribute('aria-disabled');
-  $('bars-caption').textContent = `Daily bars of ${range.ticker} from ${fmt.date(range.start)} to ${fmt.date(range.end)}, newest first`;
+  link.title = range.interval === '1d' ? '' : 'The export holds the daily bars of this range';
+  const name = INTERVAL_NAMES[range.interval];
+  $('bars-title').textContent = `${name} bars`;
+  $('bars-caption').textContent = `${name} bars of ${range.ticker} from ${fmt.date(range.start)} to ${fmt.date(range.end)}, newest first`;
   await Promise.all([drawChart(range), table.show(range)]);
 }
 
@@ -163,12 +187,12 @@ async function drawChart(range: Range): Promise<void> {
   const message = $('chart-message');
   try {
     let bars: Bar[];
-    if (loaded && loaded.ticker === range.ticker && loaded.start <= range.start && loaded.end >= range.end) {
+    if (loaded && loaded.ticker === range.ticker && loaded.interval === range.interval && loaded.start <= range.start && loaded.end >= range.end) {
       bars = loaded.bars.filter((b) => b.date >= range.start && b.date <= range.end);
     } else {
       message.hidden = false;
       message.textContent = 'Loading…';
-      bars = await allBars(range.ticker, range.start, range.end, controller.signal);
+      bars = await allBars(range.ticker, range.start, range.end, range.interval, controller.signal);
       loaded = { ...range, bars };
     }
     if (controller.signal.aborted) return;
@@ -178,7 +202,7 @@ async function drawChart(range: Range): Promise<void> {
     // Painted once the chart's next animation frame has run (it draws in requestAnimationFrame).
     requestAnimationFrame(() => requestAnimationFrame(() => {
       if (controller.signal.aborted) return;
-      Object.assign(el.dataset, { state: 'ready', bars: String(bars.length), start: range.start, end: range.end });
+      Object.assign(el.dataset, { state: 'ready', bars: String(bars.length), start: range.start, end: range.end, interval: range.interval });
       performance.mark('chart-painted', { detail: { bars: bars.length } });
     }));
   } catch (err) {
@@ -242,6 +266,8 @@ async function start(): Promise<void> {
   const ticker = state.tickers.find((t) => t.ticker === wanted)?.ticker ?? state.tickers[0]?.ticker;
   const range = params.get('range');
   if (isPreset(range)) state.preset = range;
+  const interval = params.get('interval');
+  if (isInterval(interval)) state.interval = interval;
   const from = params.get('from');
   const to = params.get('to');
   if (ticker) select(ticker, from && to ? { start: from, end: to } : undefined);

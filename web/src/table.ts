@@ -1,11 +1,11 @@
 // The bars of the shown range, newest first, a page at a time through the API's own paging:
 // "Older" follows next_cursor (keyset, as cheap deep down as on page 1); "Last" and going back
 // to a page not reached by cursor use page numbers.
-import { api, type BarPage } from './api.ts';
+import { api, type BarPage, type Interval } from './api.ts';
 import { $, h } from './dom.ts';
 import * as fmt from './format.ts';
 
-export interface Range { ticker: string; start: string; end: string }
+export interface Range { ticker: string; start: string; end: string; interval: Interval }
 
 export class BarsTable {
   private range: Range | undefined;
