@@ -93,6 +93,8 @@ interface Ticker {
   rateLimited: boolean;
   /** Why the ticker's remaining datasets are not asked for. */
   skip?: string;
+  /** Its first item has started (started_at is then). */
+  begun?: boolean;
 }
 interface RunState { runId: number; learned: Map<string, 'allowed' | 'refused'>; defer?: string; stop?: string; error?: string; requests: number; done: number }
 
@@ -247,6 +249,10 @@ export class EtlRunner {
         if (state.defer || skip) {
           await record(item, Promise.resolve(emptyDataset(item.dataset, state.defer ? 'deferred' : 'skipped', state.defer ?? skip!)));
           continue;
+        }
+        if (!ticker.begun) {
+          ticker.begun = true;
+          ticker.result.started_at = new Date(this.clock.now()).toISOString();
         }
         const fetched = await this.fetchItem(item, source, state, ticker, signal, log);
         if ('failure' in fetched) {
