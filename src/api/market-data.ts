@@ -11,7 +11,7 @@ import { batchedList, LIST_BATCHING } from '../db/market-data-list.ts';
 import { checkPrices, parseDate, parseTicker, PRICE_FIELDS, type FieldError } from '../model/bar.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { invalid, ProblemError, problemResponses } from './errors.ts';
-import { DateParam, IdParams, MarketDataRecord, PriceIn, StringEnum, TICKER_MESSAGE, VolumeIn } from './schemas.ts';
+import { AdjustmentParam, DateParam, IdParams, IntervalParam, MarketDataRecord, PriceIn, StringEnum, TICKER_MESSAGE, VolumeIn } from './schemas.ts';
 
 /**
  * Sends JSON text made by the database (src/db/record-json.ts). The route schemas still document
@@ -31,10 +31,8 @@ function listQuery(config: Config) {
     start_date: Type.Optional(DateParam('First date, inclusive')),
     end_date: Type.Optional(DateParam('Last date, inclusive')),
     order: StringEnum(['desc', 'asc'] as const, { default: 'desc', description: '`desc`: newest first (date DESC, ticker ASC); `asc`: date ASC, ticker ASC' }),
-    interval: StringEnum(['1d', '1w', '1mo'] as const, {
-      default: '1d',
-      description: "`1d`: daily bars; `1w`, `1mo`: the source's weekly and monthly bars, each dated by its period's last trading day (the newest one partial). Weekly and monthly bars are read-only.",
-    }),
+    interval: IntervalParam,
+    adjustment: AdjustmentParam,
     page: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 1, description: 'Page number (ignored when `cursor` is given)' }),
     size: Type.Integer({ minimum: 1, maximum: config.maxPageSize, default: config.defaultPageSize, description: 'Rows per page' }),
     cursor: Type.Optional(Type.String({ maxLength: 200, description: '`next_cursor` of the previous page: the following page by keyset, as cheap at any depth' })),
@@ -87,7 +85,7 @@ const plugin: FastifyPluginAsync<MarketDataRoutesOptions> = async (fastify, { db
 
   app.get('/market-data', {
     schema: {
-      summary: 'List bars: daily, weekly or monthly', tags: ['market data'], querystring: listQuery(config),
+      summary: 'List bars: daily to yearly, raw or adjusted', tags: ['market data'], querystring: listQuery(config),
       response: { 200: Page, ...problemResponses(422, 503) },
     },
   }, async (request, reply) => {
@@ -105,7 +103,7 @@ const plugin: FastifyPluginAsync<MarketDataRoutesOptions> = async (fastify, { db
       page = cursor.page;
       after = { date: cursor.date, ticker: cursor.ticker };
     }
-    const filter = { tickers: splitTickers(q.ticker), startDate: q.start_date, endDate: q.end_date, order: q.order, interval: q.interval };
+    const filter = { tickers: splitTickers(q.ticker), startDate: q.start_date, endDate: q.end_date, order: q.order, interval: q.interval, adjustment: q.adjustment };
     const { total, count, items, last } = await listMarketData(filter, { size: q.size, offset: (page - 1) * q.size, after });
     const more = last !== undefined && count === q.size && page * q.size < total;
     const next = more ? `"${encodeCursor({ ...last, order: q.order, page: page + 1, interval: q.interval })}"` : 'null'; // base64url: nothing to escape

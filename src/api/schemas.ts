@@ -30,12 +30,15 @@ export const MarketDataRecord = Type.Object(
     id: Type.Optional(Type.Integer({ examples: [1], description: 'Daily bars only: weekly and monthly bars are read-only source data' })),
     ticker: Type.String({ examples: ['AAPL'] }),
     date: Type.String({ format: 'date', examples: ['2024-01-15'], description: 'The trading date; for a weekly or monthly bar, the last trading day of its period so far' }),
-    interval: StringEnum(['1d', '1w', '1mo'] as const, { description: '`1d` daily, `1w` weekly, `1mo` monthly' }),
+    interval: StringEnum(['1d', '1w', '1mo', '1q', '1y'] as const, { description: '`1d` daily, `1w` weekly, `1mo` monthly, `1q` quarterly, `1y` yearly' }),
+    adjustment: StringEnum(['raw', 'split', 'total'] as const, { description: 'The prices as stored (`raw`), or adjusted for splits (`split`), or for splits and dividends (`total`)' }),
+    derived: Type.Boolean({ description: 'Made from shorter bars (a week from its days, a quarter from its months), not stored as the source gave it' }),
     open: PriceOut,
     high: PriceOut,
     low: PriceOut,
     close: PriceOut,
     volume: Type.Integer({ minimum: 0, examples: [1000000] }),
+    raw_close: Type.Optional({ ...PriceOut, description: 'The stored close, when an adjustment changed the prices' }),
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
   },
@@ -50,4 +53,14 @@ export const VolumeIn = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTE
 
 export const IdParams = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Record id' }),
+});
+
+export const IntervalParam = StringEnum(['1d', '1w', '1mo', '1q', '1y'] as const, {
+  default: '1d',
+  description: '`1d`: daily bars. `1w`, `1mo`: the source\'s weekly and monthly bars, each dated by its period\'s last trading day (the newest one partial), and for a period without one, a bar derived from the daily bars (`derived: true`). `1q`, `1y`: derived from the monthly bars. Bars other than daily are read-only.',
+});
+
+export const AdjustmentParam = StringEnum(['raw', 'split', 'total'] as const, {
+  default: 'raw',
+  description: '`raw`: as stored. `split`: prices divided by the product of the factors of the splits after the bar, volume multiplied by it. `total`: also multiplied, for each dividend after the bar, by 1 − amount ÷ the close before its ex-date. Exact decimals, rounded once to 6 places; computed on read. An adjusted bar keeps its stored close as `raw_close`.',
 });

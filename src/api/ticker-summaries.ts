@@ -7,6 +7,7 @@ import { Type } from 'typebox';
 import type { Database } from '../db/index.ts';
 import { listTickerSummaries } from '../db/ticker-summaries.ts';
 import { problemResponses } from './errors.ts';
+import { AdjustmentParam } from './schemas.ts';
 
 // Stored decimals leave as JSON numbers, exactly: NUMERIC(15,6) never holds more than 15
 // significant digits, which a double carries exactly (see PriceOut in schemas.ts).
@@ -28,9 +29,10 @@ const plugin: FastifyPluginAsync<{ db: Database }> = async (fastify, { db }) => 
   app.get('/ticker-summaries', {
     schema: {
       summary: 'Every stored ticker with its row count, date range and newest close', tags: ['tickers'],
-      response: { 200: Type.Array(TickerListing), ...problemResponses(503) },
+      querystring: Type.Object({ adjustment: AdjustmentParam }),
+      response: { 200: Type.Array(TickerListing), ...problemResponses(422, 503) },
     },
-  }, async () => (await listTickerSummaries(db)).map((s) => ({
+  }, async (request) => (await listTickerSummaries(db, request.query.adjustment)).map((s) => ({
     ...s,
     close: Number(s.close),
     previous_close: s.previous_close === null ? null : Number(s.previous_close),

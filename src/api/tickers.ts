@@ -1,5 +1,5 @@
 // /api/v1/tickers: what is stored, per ticker.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Database } from '../db/index.ts';
@@ -7,7 +7,7 @@ import { getCorporateActions } from '../db/corporate-actions.ts';
 import { getTickerSummary, listTickers } from '../db/market-data.ts';
 import { normaliseTicker } from '../model/bar.ts';
 import { ProblemError, problemResponses } from './errors.ts';
-import { TickerParam } from './schemas.ts';
+import { AdjustmentParam, TickerParam } from './schemas.ts';
 
 const Summary = Type.Object({
   ticker: Type.String(),
@@ -50,13 +50,16 @@ const plugin: FastifyPluginAsync<{ db: Database }> = async (fastify, { db }) => 
     schema: {
       summary: 'Date range, row count and latest bar of one ticker', tags: ['tickers'],
       params: Type.Object({ ticker: TickerParam }),
+      querystring: Type.Object({ adjustment: AdjustmentParam }),
       response: { 200: Summary, ...problemResponses(404, 422, 503) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const ticker = normaliseTicker(request.params.ticker);
-    const summary = await getTickerSummary(db, ticker);
-    if (!summary) throw new ProblemError(404, `no data for ticker ${ticker}`);
-    return summary;
+    const s = await getTickerSummary(db, ticker, request.query.adjustment);
+    if (!s) throw new ProblemError(404, `no data for ticker ${ticker}`);
+    // The latest bar arrives as JSON text made by the database (record-json.ts).
+    return (reply as FastifyReply).type('application/json; charset=utf-8')
+      .send(`{"ticker":"${s.ticker}","first_date":"${s.first_date}","last_date":"${s.last_date}","rows":${s.rows},"latest":${s.latest}}`);
   });
 
   app.get('/tickers/:ticker/corporate-actions', {

@@ -1,22 +1,28 @@
-// Listings of market_data. Each listing variant (which filters, keyset or offset) is its own SQL
-// text and its own prepared statement, so PostgreSQL plans it for the indexes it can use rather
-// than one generic plan full of `$1 IS NULL OR …`. Concurrent listings of one variant share a
-// statement (see batchedList).
+// Listings of bars: daily (market_data), or weekly and longer (derived-bars.ts), raw or adjusted
+// (adjustments.ts). Each listing variant (which filters, keyset or offset, interval, adjustment)
+// is its own SQL text and its own prepared statement, so PostgreSQL plans it for the indexes it
+// can use rather than one generic plan full of `$1 IS NULL OR …`. Concurrent listings of one
+// variant share a statement (see batchedList).
+import { actsCte, FACTORS_JOIN, type Adjustment } from './adjustments.ts';
 import { Batcher, type BatcherOptions } from './batcher.ts';
 import type { Database, Queryable } from './database.ts';
-import { PERIOD_RECORD_JSON, RECORD_JSON } from './record-json.ts';
+import { barsCte } from './derived-bars.ts';
+import { RECORD_JSON, recordJson } from './record-json.ts';
 
 export type Order = 'asc' | 'desc';
-export type Interval = '1d' | '1w' | '1mo';
-export const INTERVALS: readonly Interval[] = ['1d', '1w', '1mo'];
+export type Interval = '1d' | '1w' | '1mo' | '1q' | '1y';
+export const INTERVALS: readonly Interval[] = ['1d', '1w', '1mo', '1q', '1y'];
+export type { Adjustment };
 
 export interface ListFilter {
   tickers?: string[];
   startDate?: string;
   endDate?: string;
   order: Order;
-  /** Daily bars (market_data, the default) or the source's weekly and monthly bars (period_bars). */
+  /** Daily bars (the default), or weekly and longer ones: stored, or derived from shorter ones. */
   interval?: Interval;
+  /** Raw prices (the default), or adjusted for splits, or for splits and dividends. */
+  adjustment?: Adjustment;
 }
 
 /** The last row of the previous page, for keyset pagination. */
@@ -51,18 +57,13 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
     types.push(type);
     return `$${params.push(value)}`;
   };
+  const interval = filter.interval ?? '1d';
+  const adjustment = filter.adjustment ?? 'raw';
   const rowConds: string[] = [];
   const dateConds: string[] = [];
   const key: string[] = [filter.order];
-  // Weekly and monthly bars: their own table, with no maintained counts (a few hundred thousand
-  // rows at most), so totals count and deep pages use OFFSET. The interval is one of three
-  // literals, written into the SQL so that each interval gets its own prepared plan.
-  const daily = (filter.interval ?? '1d') === '1d';
-  const table = daily ? 'market_data' : 'period_bars';
-  if (!daily) {
-    rowConds.push(`interval = '${filter.interval === '1w' ? '1w' : '1mo'}'`);
-    key.unshift(filter.interval === '1w' ? 'w' : 'mo');
-  }
+  if (interval !== '1d') key.unshift(interval.slice(1));
+  if (adjustment !== 'raw') key.unshift(adjustment);
 
   if (filter.tickers?.length === 1) {
     rowConds.push(`ticker = ${add(filter.tickers[0], 'varchar')}`);
@@ -71,25 +72,34 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
     rowConds.push(`ticker = ANY(${add(filter.tickers, 'varchar[]')}::varchar[])`);
     key.push('tn');
   }
+  let start: string | undefined;
+  let end: string | undefined;
   if (filter.startDate) {
-    dateConds.push(`date >= ${add(filter.startDate, 'date')}::date`);
+    start = `${add(filter.startDate, 'date')}::date`;
+    dateConds.push(`date >= ${start}`);
     key.push('s');
   }
   if (filter.endDate) {
-    dateConds.push(`date <= ${add(filter.endDate, 'date')}::date`);
+    end = `${add(filter.endDate, 'date')}::date`;
+    dateConds.push(`date <= ${end}`);
     key.push('e');
   }
   const where = (conds: string[]): string => (conds.length ? `WHERE ${conds.join(' AND ')}` : '');
 
+  // Weekly and longer bars come from a computed relation `bars`, already filtered: it has no
+  // maintained counts (totals count it) and no day counts (deep pages use OFFSET).
+  const daily = interval === '1d';
+  const table = daily ? 'market_data' : 'bars';
+  const source = daily ? '' : `${barsCte(interval, { ticker: rowConds[0], start, end })},\n`;
   // Without a ticker filter the total comes from the counts kept by triggers — their grand total,
   // or the days in the range — plus the deltas not yet folded in (migrations 0002, 0005); with
   // one, counting index entries of those tickers is already cheap.
-  const total = filter.tickers?.length || !daily
-    ? `SELECT count(*) FROM ${table} ${where([...rowConds, ...dateConds])}`
-    : `SELECT ((SELECT ${dateConds.length ? `coalesce(sum(rows), 0) FROM market_data_day_counts ${where(dateConds)}` : 'rows FROM market_data_total'})
+  const total = !daily ? 'SELECT count(*) FROM bars'
+    : filter.tickers?.length ? `SELECT count(*) FROM market_data ${where([...rowConds, ...dateConds])}`
+      : `SELECT ((SELECT ${dateConds.length ? `coalesce(sum(rows), 0) FROM market_data_day_counts ${where(dateConds)}` : 'rows FROM market_data_total'})
             + (SELECT coalesce(sum(rows), 0) FROM market_data_day_count_deltas ${where(dateConds)}))::bigint`;
 
-  const pageConds = [...rowConds, ...dateConds];
+  const pageConds = daily ? [...rowConds, ...dateConds] : [];
   let keyset: { d: string; t: string } | undefined;
   if (page.after) {
     keyset = { d: add(page.after.date, 'date'), t: add(page.after.ticker, 'varchar') };
@@ -119,8 +129,6 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
     offset = ` OFFSET ${add(page.offset, 'bigint')}`;
     key.push('o');
   }
-  // The page's records as one JSON array (record-json.ts), its size, and its last row's key for
-  // the next cursor.
   const order = `ORDER BY date ${dir}, ticker ASC`;
   // After a cursor: the rest of the cursor's day, then the days beyond it — two ranges each
   // read straight from an index. (date DESC, ticker ASC) cannot be one row comparison, and
@@ -132,14 +140,22 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
   (SELECT * FROM ${table} ${where([...pageConds, `date ${dir === 'DESC' ? '<' : '>'} ${keyset.d}::date`])} ${order} LIMIT ${limit})
   ${order} LIMIT ${limit}`
     : `SELECT * FROM ${table} ${where(pageConds)} ${order} LIMIT ${limit}${offset}`;
-  const text = `WITH ${seek}page AS (
+  // The page's records as one JSON array (record-json.ts), its size, and its last row's key for
+  // the next cursor. Adjusted records join each row to its factors.
+  const items = adjustment === 'raw' && daily
+    ? `SELECT concat('[', string_agg(${RECORD_JSON}, ',' ORDER BY date ${dir}, ticker ASC), ']') FROM page`
+    : `SELECT concat('[', string_agg(${recordJson({
+      alias: 'p.', id: daily, interval: `'${interval}'`, adjustment, derived: daily ? undefined : 'p.derived',
+    })}, ',' ORDER BY p.date ${dir}, p.ticker ASC), ']') FROM page p${adjustment === 'raw' ? '' : ` ${FACTORS_JOIN}`}`;
+  const acts = adjustment === 'raw' ? '' : `,\n${actsCte(adjustment)}`;
+  const text = `WITH ${source}${seek}page AS (
   ${pageSql}
-)
+)${acts}
 SELECT (${total}) AS total,
   (SELECT count(*) FROM page) AS count,
-  (SELECT concat('[', string_agg(${daily ? RECORD_JSON : PERIOD_RECORD_JSON}, ',' ORDER BY date ${dir}, ticker ASC), ']') FROM page) AS items,
+  (${items}) AS items,
   (SELECT ARRAY[date::text, ticker] FROM page ORDER BY date ${dir === 'DESC' ? 'ASC' : 'DESC'}, ticker DESC LIMIT 1) AS last`;
-  return { name: `${table}_list_${key.join('_')}`, text, params, types };
+  return { name: `bars_list_${key.join('_')}`, text, params, types };
 }
 
 export interface ListResult {

@@ -3,13 +3,13 @@
 import type { Bar } from '../model/bar.ts';
 import { Batcher } from './batcher.ts';
 import type { Queryable } from './database.ts';
-import { RECORD_JSON } from './record-json.ts';
+import { actsCte, FACTORS_JOIN, type Adjustment } from './adjustments.ts';
+import { RECORD_JSON, recordJson } from './record-json.ts';
 
 export interface MarketDataRow {
   id: number;
   ticker: string;
   date: string;
-  interval?: '1d';
   open: string;
   high: string;
   low: string;
@@ -146,27 +146,27 @@ export async function listTickers(db: Queryable): Promise<string[]> {
   return rows.map((r) => r.ticker);
 }
 
+/** A ticker's range and row count, and its newest bar as JSON text (record-json.ts), as sent. */
 export interface TickerSummary {
   ticker: string;
   first_date: string;
   last_date: string;
   rows: number;
-  latest: MarketDataRow;
+  latest: string;
 }
 
-export async function getTickerSummary(db: Queryable, ticker: string): Promise<TickerSummary | undefined> {
-  const { rows } = await db.query<MarketDataRow & { first_date: string; last_date: string; row_count: number }>(
-    `SELECT s.first_date, s.last_date, s.row_count, l.*
-     FROM (SELECT min(date) AS first_date, max(date) AS last_date, count(*) AS row_count
-           FROM market_data WHERE ticker = $1) AS s
-     JOIN LATERAL (SELECT ${COLUMNS}, '1d' AS interval FROM market_data WHERE ticker = $1 ORDER BY date DESC LIMIT 1) AS l ON true`,
-    [ticker],
-    { name: 'market_data_ticker_summary' },
-  );
+const SUMMARY_SQL = (adjustment: Adjustment) => `WITH page AS (SELECT * FROM market_data WHERE ticker = $1 ORDER BY date DESC LIMIT 1)${adjustment === 'raw' ? '' : `,
+${actsCte(adjustment)}`}
+SELECT s.first_date, s.last_date, s.row_count,
+       (SELECT ${recordJson({ alias: 'p.', id: true, interval: `'1d'`, adjustment })} FROM page p${adjustment === 'raw' ? '' : ` ${FACTORS_JOIN}`}) AS latest
+FROM (SELECT min(date) AS first_date, max(date) AS last_date, count(*) AS row_count FROM market_data WHERE ticker = $1) AS s
+WHERE s.row_count > 0`;
+
+export async function getTickerSummary(db: Queryable, ticker: string, adjustment: Adjustment = 'raw'): Promise<TickerSummary | undefined> {
+  const { rows } = await db.query<{ first_date: string; last_date: string; row_count: number; latest: string }>(
+    SUMMARY_SQL(adjustment), [ticker], { name: `market_data_ticker_summary_${adjustment}` });
   const row = rows[0];
-  if (!row) return undefined;
-  const { first_date, last_date, row_count, ...latest } = row;
-  return { ticker, first_date, last_date, rows: row_count, latest };
+  return row && { ticker, first_date: row.first_date, last_date: row.last_date, rows: row.row_count, latest: row.latest };
 }
 
 export interface UpsertCounts { inserted: number; updated: number; unchanged: number }

@@ -8,27 +8,47 @@
 // every 45 ms, 3–10 ms each). trim_scale and to_char cost PostgreSQL ~17 µs per such page
 // (measured over 250k rows: 0.02 µs per price, 0.3 µs per timestamp against to_json's 0.17).
 
+import { adjustedPrice, adjustedVolume, isAdjusted, type Adjustment } from './adjustments.ts';
+
 /** A timestamptz column as the API prints it: UTC, six fractional digits, `Z`. */
-const utc = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.US"Z"')`;
+export const utc = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.US"Z"')`;
+
+export interface RecordShape {
+  /** Columns of this table alias (`p.`), or unqualified (''). */
+  alias: string;
+  /** Daily bars carry their id; weekly and longer bars have none. */
+  id: boolean;
+  /** The interval: a quoted literal, or a column. */
+  interval: string;
+  adjustment: Adjustment;
+  /** An expression telling a bar made from shorter ones (`derived`), or none: stored bars. */
+  derived?: string;
+}
 
 /**
- * One market_data row (columns unqualified) as a JSON object in the API's form: prices as the
- * shortest exact decimal (`150.250000` → `150.25`, `150.000000` → `150`), timestamps in UTC with
- * six fractional digits and `Z`. Safe without escaping: the ticker is 1–16 of A–Z 0–9 . - (a
- * CHECK constraint), dates print as YYYY-MM-DD (DateStyle ISO, set on every session), and numbers
- * print as numbers. The colons of the time are quoted text in to_char's pattern so that no `:name`
- * appears in the SQL (pgbench, which replays it in the benchmark, would take it for a variable).
+ * One bar as a JSON object in the API's form: prices as the shortest exact decimal (`150.250000`
+ * → `150.25`, `150.000000` → `150`), timestamps in UTC with six fractional digits and `Z`; adjusted
+ * prices (factors `f`, see adjustments.ts) with the raw close beside them when the factor is not 1.
+ * Safe without escaping: the ticker is 1–16 of A–Z 0–9 . - (a CHECK constraint), dates print as
+ * YYYY-MM-DD (DateStyle ISO, set on every session), and numbers print as numbers. The colons of the
+ * time are quoted text in to_char's pattern so that no `:name` appears in the SQL (pgbench, which
+ * replays it in the benchmark, would take it for a variable).
  */
-export const RECORD_JSON = `concat('{"id":', id, ',"ticker":"', ticker, '","date":"', date, '","interval":"1d',
-  '","open":', trim_scale(open), ',"high":', trim_scale(high), ',"low":', trim_scale(low), ',"close":', trim_scale(close),
-  ',"volume":', volume,
-  ',"created_at":"', ${utc('created_at')}, '","updated_at":"', ${utc('updated_at')}, '"}')`;
+export function recordJson(shape: RecordShape): string {
+  const c = (column: string) => `${shape.alias}${column}`;
+  const adjusted = shape.adjustment !== 'raw' ? shape.adjustment : undefined;
+  const price = (column: string) => (adjusted ? adjustedPrice(c(column), adjusted) : `trim_scale(${c(column)})`);
+  const parts = [
+    shape.id ? `'{"id":', ${c('id')}, ',"ticker":"'` : `'{"ticker":"'`,
+    `${c('ticker')}, '","date":"', ${c('date')}, '","interval":"', ${shape.interval}, '","adjustment":"${shape.adjustment}"'`,
+    shape.derived ? `',"derived":', (${shape.derived})::text` : `',"derived":false'`,
+    `',"open":', ${price('open')}, ',"high":', ${price('high')}, ',"low":', ${price('low')}, ',"close":', ${price('close')}`,
+    `',"volume":', ${adjusted ? adjustedVolume(c('volume')) : c('volume')}`,
+    adjusted ? `CASE WHEN ${isAdjusted(adjusted)} THEN concat(',"raw_close":', trim_scale(${c('close')})) END` : '',
+    `',"created_at":"', ${utc(c('created_at'))}, '","updated_at":"', ${utc(c('updated_at'))}, '"}'`,
+  ].filter(Boolean);
+  return `concat(${parts.join(', ')})`;
+}
 
-/**
- * One period_bars row (a weekly or monthly bar, migration 0007) in the same form. It has no `id`:
- * those bars are read-only source data, never addressed one by one.
- */
-export const PERIOD_RECORD_JSON = `concat('{"ticker":"', ticker, '","date":"', date, '","interval":"', interval,
-  '","open":', trim_scale(open), ',"high":', trim_scale(high), ',"low":', trim_scale(low), ',"close":', trim_scale(close),
-  ',"volume":', volume,
-  ',"created_at":"', ${utc('created_at')}, '","updated_at":"', ${utc('updated_at')}, '"}')`;
+/** One market_data row (columns unqualified), raw. */
+export const RECORD_JSON = recordJson({ alias: '', id: true, interval: `'1d'`, adjustment: 'raw' });

@@ -1,7 +1,14 @@
 // Every stored ticker with its size, date range and newest close, for the dashboard's ticker list.
 // Counts and change times come from market_data_ticker_totals (kept by the triggers of migrations
 // 0004 and 0005); the rest are index probes per ticker, so the cost grows with tickers, not with rows.
+import { actsCte, adjustedPrice, FACTORS_JOIN, type Adjustment } from './adjustments.ts';
 import type { Queryable } from './database.ts';
+
+// When Alpha Vantage last answered a ticker with daily bars.
+const FETCHED = `LEFT JOIN LATERAL (
+       SELECT fetched_at FROM etl_run_tickers
+       WHERE ticker = s.ticker AND fetched_at IS NOT NULL ORDER BY fetched_at DESC LIMIT 1
+     ) AS e ON true`;
 
 export interface TickerListing {
   ticker: string;
@@ -17,9 +24,13 @@ export interface TickerListing {
   fetched_at: string | null;
 }
 
-export async function listTickerSummaries(db: Queryable): Promise<TickerListing[]> {
-  const { rows } = await db.query<TickerListing>(
-    `SELECT s.ticker, s.rows, f.first_date, l.last_date, l.close, l.previous_close, s.changed_at AS updated_at, e.fetched_at
+export async function listTickerSummaries(db: Queryable, adjustment: Adjustment = 'raw'): Promise<TickerListing[]> {
+  const { rows } = await db.query<TickerListing>(adjustment === 'raw' ? RAW_SQL : adjustedSql(adjustment), [],
+    { name: `market_data_ticker_summaries_${adjustment}` });
+  return rows;
+}
+
+const RAW_SQL = `SELECT s.ticker, s.rows, f.first_date, l.last_date, l.close, l.previous_close, s.changed_at AS updated_at, e.fetched_at
      FROM market_data_ticker_totals s
      CROSS JOIN LATERAL (SELECT min(date) AS first_date FROM market_data WHERE ticker = s.ticker) AS f
      CROSS JOIN LATERAL (
@@ -28,14 +39,29 @@ export async function listTickerSummaries(db: Queryable): Promise<TickerListing[
               trim_scale((array_agg(close ORDER BY date DESC))[2]) AS previous_close
        FROM (SELECT date, close FROM market_data WHERE ticker = s.ticker ORDER BY date DESC LIMIT 2) AS newest
      ) AS l
-     LEFT JOIN LATERAL (
-       SELECT fetched_at FROM etl_run_tickers
-       WHERE ticker = s.ticker AND fetched_at IS NOT NULL ORDER BY fetched_at DESC LIMIT 1
-     ) AS e ON true
+     ${FETCHED}
      WHERE s.rows > 0
-     ORDER BY s.ticker`,
-    [],
-    { name: 'market_data_ticker_summaries' },
-  );
-  return rows;
+     ORDER BY s.ticker`;
+
+/** The same with the two newest closes adjusted (adjustments.ts): the day's move across a split is real. */
+function adjustedSql(adjustment: Exclude<Adjustment, 'raw'>): string {
+  return `WITH page AS (
+  SELECT s.ticker, s.rows, s.changed_at, n.date, n.close
+  FROM market_data_ticker_totals s
+  CROSS JOIN LATERAL (SELECT date, close FROM market_data WHERE ticker = s.ticker ORDER BY date DESC LIMIT 2) AS n
+  WHERE s.rows > 0
+),
+${actsCte(adjustment)},
+adjusted AS (
+  SELECT p.ticker, p.rows, p.changed_at, p.date, ${adjustedPrice('p.close', adjustment)} AS close FROM page p ${FACTORS_JOIN}
+)
+SELECT s.ticker, s.rows, f.first_date, l.last_date, l.close, l.previous_close, s.changed_at AS updated_at, e.fetched_at
+FROM (SELECT DISTINCT ticker, rows, changed_at FROM adjusted) AS s
+CROSS JOIN LATERAL (SELECT min(date) AS first_date FROM market_data WHERE ticker = s.ticker) AS f
+CROSS JOIN LATERAL (
+  SELECT max(date) AS last_date, (array_agg(close ORDER BY date DESC))[1] AS close, (array_agg(close ORDER BY date DESC))[2] AS previous_close
+  FROM adjusted a WHERE a.ticker = s.ticker
+) AS l
+${FETCHED}
+ORDER BY s.ticker`;
 }

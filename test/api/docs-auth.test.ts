@@ -35,7 +35,7 @@ describe('API documentation and access', () => {
       ]);
       expect(Object.keys(spec.paths['/api/v1/market-data/{id}']).sort()).toEqual(['delete', 'get', 'patch', 'put']);
       const list = spec.paths['/api/v1/market-data'].get;
-      expect(list.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['cursor', 'end_date', 'interval', 'order', 'page', 'size', 'start_date', 'ticker']);
+      expect(list.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['adjustment', 'cursor', 'end_date', 'interval', 'order', 'page', 'size', 'start_date', 'ticker']);
       expect(list.responses['422'].content['application/problem+json']).toBeDefined();
     });
 

@@ -34,7 +34,7 @@ describe.each(DATABASE_KINDS)('market data writes on %s', (kind) => {
       expect(body).toMatchObject({ ticker: 'AAPL', date: '2024-01-15', open: 150, high: 155, low: 149, close: 153, volume: 1000000 });
       expect(body.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
       expect(body.updated_at).toBe(body.created_at);
-      expect(Object.keys(body)).toEqual(['id', 'ticker', 'date', 'interval', 'open', 'high', 'low', 'close', 'volume', 'created_at', 'updated_at']);
+      expect(Object.keys(body)).toEqual(['id', 'ticker', 'date', 'interval', 'adjustment', 'derived', 'open', 'high', 'low', 'close', 'volume', 'created_at', 'updated_at']);
     });
 
     it('keeps prices exact, from JSON numbers and decimal strings alike', async () => {

@@ -22,6 +22,12 @@ const AV_KEY = 'fake-av-key-0001';
 const API_KEY = 'dashboard-test-key-42';
 // The fake's series end on the last weekday before today, as a live feed's would.
 const END = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+// AAPL split 4-for-1 about three months before that (a weekday: the first Monday after 90 days back).
+const SPLIT_DAY = (() => {
+  let ms = Date.now() - 90 * 86_400_000;
+  while (new Date(ms).getUTCDay() !== 1) ms += 86_400_000;
+  return new Date(ms).toISOString().slice(0, 10);
+})();
 
 type Item = { date: string; ticker: string; open: number; high: number; low: number; close: number; volume: number };
 
@@ -76,7 +82,10 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in Chromium', () => {
     [t, fake] = await Promise.all([
       openTestDatabase('pglite'),
       // A premium key: whole daily histories (a free key gets the newest 100 bars; see acquisition.test.ts).
-      startFakeAlphaVantage({ key: AV_KEY, tier: 'premium', symbols: { AAPL: { synthetic: 1500, end: END }, MSFT: { synthetic: 700, end: END } } }),
+      startFakeAlphaVantage({
+        key: AV_KEY, tier: 'premium',
+        symbols: { AAPL: { synthetic: 1500, end: END, splits: [{ effective_date: SPLIT_DAY, split_factor: '4.0000' }] }, MSFT: { synthetic: 700, end: END } },
+      }),
       built,
     ]);
     const config = testConfig({
@@ -231,9 +240,44 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in Chromium', () => {
     await page.locator('#chart[data-state="ready"][data-interval="1mo"]').waitFor();
     expect(Number(await chart().getAttribute('data-bars'))).toBe(monthly.length);
     await expect.poll(() => page.locator('#bars-body tr').count()).toBe(monthly.length);
+    const quarters = await apiAll('ticker=AAPL&start_date=2023-03-01&end_date=2023-06-30&interval=1q&order=desc');
+    await page.getByRole('button', { name: 'Q', exact: true }).click();
+    await page.locator('#chart[data-state="ready"][data-interval="1q"]').waitFor();
+    expect(Number(await chart().getAttribute('data-bars'))).toBe(quarters.length);
+    await expect.poll(() => page.locator('#bars-body tr.derived').count()).toBe(quarters.length); // made from the months
+    expect(await page.locator('#bars-body tr .tag').first().textContent()).toBe('derived');
     await page.getByRole('button', { name: 'D', exact: true }).click();
     await page.locator('#chart[data-state="ready"][data-interval="1d"]').waitFor();
     expect(page.url()).not.toContain('interval=');
+  });
+
+  it('adjusts for splits on demand: the split marked on the chart and listed, the older bars divided', async () => {
+    await page.getByRole('button', { name: '1Y', exact: true }).click();
+    const summary = (await apiJson<{ last_date: string }[]>('/api/v1/ticker-summaries'))[0]!;
+    const yearAgo = `${Number(summary.last_date.slice(0, 4)) - 1}${summary.last_date.slice(4)}`;
+    await waitForChart(yearAgo, summary.last_date);
+    expect(Number(await chart().getAttribute('data-markers'))).toBeGreaterThanOrEqual(1); // the split, and dividends
+    expect(await page.locator('#actions li[data-action="split"]').textContent()).toMatch(/^Split 4:1 /);
+
+    const raw = await apiAll(`ticker=AAPL&start_date=${yearAgo}&end_date=${summary.last_date}&order=asc`);
+    const split = await apiAll(`ticker=AAPL&start_date=${yearAgo}&end_date=${summary.last_date}&order=asc&adjustment=split`);
+    const before = raw.findIndex((b) => b.date >= SPLIT_DAY) - 1;
+    expect(split[before]!.close).toBeCloseTo(raw[before]!.close / 4, 6);
+    await page.getByRole('button', { name: 'Split', exact: true }).click();
+    await page.locator('#chart[data-state="ready"][data-adjustment="split"]').waitFor();
+    expect(page.url()).toContain('adjustment=split');
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    await chart().screenshot({ path: path.join(SHOTS, 'chart-split-adjusted.png') });
+    // The table (newest first) shows the adjusted bars; pages past the split show the raw close on hover.
+    const pageOf = (await apiJson<{ items: Item[] }>(`/api/v1/market-data?ticker=AAPL&start_date=${yearAgo}&end_date=${summary.last_date}&order=desc&size=25&adjustment=split`)).items;
+    await expect.poll(() => page.locator('#bars-body tr').first().getAttribute('data-date')).toBe(pageOf[0]!.date);
+    await page.getByRole('button', { name: 'Raw', exact: true }).click();
+    await page.locator('#chart[data-state="ready"][data-adjustment="raw"]').waitFor();
+    expect(page.url()).not.toContain('adjustment=');
+    // Back to the range the next tests read.
+    await page.locator('#range-start').fill('2023-03-01');
+    await page.locator('#range-end').fill('2023-06-30');
+    await waitForChart('2023-03-01', '2023-06-30');
   });
 
   it('exports the shown range as CSV equal to the API\'s rows', async () => {

@@ -1,6 +1,7 @@
 // The public /api/v1 endpoints the page uses, typed. Errors arrive as RFC 9457 problem details.
 
-export type Interval = '1d' | '1w' | '1mo';
+export type Interval = '1d' | '1w' | '1mo' | '1q' | '1y';
+export type Adjustment = 'raw' | 'split' | 'total';
 
 export interface Bar {
   /** Daily bars only. */
@@ -8,6 +9,11 @@ export interface Bar {
   ticker: string;
   date: string;
   interval: Interval;
+  adjustment: Adjustment;
+  /** Made from shorter bars rather than stored as the source gave it. */
+  derived: boolean;
+  /** The stored close, when an adjustment changed the prices. */
+  raw_close?: number;
   open: number;
   high: number;
   low: number;
@@ -109,11 +115,21 @@ async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   return (await res.json()) as T;
 }
 
-export interface BarQuery { ticker: string; start: string; end: string; order: 'asc' | 'desc'; interval?: Interval; size?: number; page?: number; cursor?: string }
+export interface BarQuery {
+  ticker: string; start: string; end: string; order: 'asc' | 'desc'; interval?: Interval; adjustment?: Adjustment;
+  size?: number; page?: number; cursor?: string;
+}
+
+export interface CorporateActions {
+  ticker: string;
+  splits: { ex_date: string; factor: number }[];
+  dividends: { ex_date: string; amount: number; declaration_date: string | null; record_date: string | null; payment_date: string | null }[];
+}
 
 export function barQueryString(q: Omit<BarQuery, 'size' | 'page' | 'cursor'> & Partial<BarQuery>): string {
   const params = new URLSearchParams({ ticker: q.ticker, start_date: q.start, end_date: q.end, order: q.order });
   if (q.interval && q.interval !== '1d') params.set('interval', q.interval);
+  if (q.adjustment && q.adjustment !== 'raw') params.set('adjustment', q.adjustment);
   if (q.size !== undefined) params.set('size', String(q.size));
   if (q.cursor) params.set('cursor', q.cursor);
   else if (q.page !== undefined && q.page > 1) params.set('page', String(q.page));
@@ -131,6 +147,7 @@ export const api = {
   etlRuns: (size: number): Promise<{ items: RunSummary[]; total: number }> => request(`/api/v1/etl/runs?size=${size}`),
   etlRun: (id: number): Promise<RunDetail> => request(`/api/v1/etl/runs/${id}`),
   etlPlan: (): Promise<Plan> => request('/api/v1/etl/plan'),
+  corporateActions: (ticker: string): Promise<CorporateActions> => request(`/api/v1/tickers/${encodeURIComponent(ticker)}/corporate-actions`),
   /** Starts a run and answers at once (202): the run's progress is read from etlRun. */
   startEtl: (apiKey: string | undefined): Promise<{ run_id: number; status: 'running' }> =>
     request('/api/v1/etl/run', { method: 'POST', headers: { prefer: 'respond-async', ...(apiKey ? { 'x-api-key': apiKey } : {}) } }),
@@ -140,13 +157,14 @@ export const api = {
 let bulkSize: number | undefined = 1000;
 
 /** Every bar of one ticker in [start, end] at an interval, oldest first, through keyset pages. */
-export async function allBars(ticker: string, start: string, end: string, interval: Interval, signal?: AbortSignal): Promise<Bar[]> {
+export async function allBars(q: { ticker: string; start: string; end: string; interval: Interval; adjustment: Adjustment }, signal?: AbortSignal): Promise<Bar[]> {
+  const { ticker, start, end, interval, adjustment } = q;
   const bars: Bar[] = [];
   let cursor: string | undefined;
   for (;;) {
     let page: BarPage;
     try {
-      page = await api.bars({ ticker, start, end, order: 'asc', interval, size: bulkSize, cursor }, signal);
+      page = await api.bars({ ticker, start, end, order: 'asc', interval, adjustment, size: bulkSize, cursor }, signal);
     } catch (err) {
       if (err instanceof ApiError && err.status === 422 && bulkSize !== undefined && err.problem?.errors?.some((e) => e.field === 'size')) {
         bulkSize = undefined;

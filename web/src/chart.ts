@@ -2,10 +2,12 @@
 // nothing for a Content-Security-Policy to object to once its attribution <style> is off — the
 // attribution is in the page footer instead, as its licence asks).
 import {
-  CandlestickSeries, ColorType, CrosshairMode, HistogramSeries, createChart,
-  type CandlestickData, type HistogramData, type IChartApi, type ISeriesApi, type MouseEventParams, type Time,
+  CandlestickSeries, ColorType, CrosshairMode, HistogramSeries, createChart, createSeriesMarkers,
+  type CandlestickData, type HistogramData, type IChartApi, type ISeriesApi, type ISeriesMarkersPluginApi, type MouseEventParams, type Time,
 } from 'lightweight-charts';
 import type { Bar } from './api.ts';
+
+export interface ActionMark { date: string; kind: 'split' | 'dividend'; text: string }
 
 export interface Palette { text: string; muted: string; grid: string; border: string; up: string; down: string; panel: string }
 
@@ -27,6 +29,7 @@ export class PriceChart {
   private readonly volumes: ISeriesApi<'Histogram'>;
   private bars: Bar[] = [];
   private palette: Palette;
+  private readonly markers: ISeriesMarkersPluginApi<Time>;
 
   constructor(container: HTMLElement, private readonly onHover: (bar: Bar | undefined, previous: Bar | undefined) => void) {
     this.palette = paletteFromCss();
@@ -44,6 +47,19 @@ export class PriceChart {
     this.chart.panes()[1]?.setStretchFactor(1);
     this.applyPalette(this.palette);
     this.chart.subscribeCrosshairMove((param) => this.hover(param));
+    this.markers = createSeriesMarkers(this.candles, []);
+  }
+
+  /** Splits above the bars, dividends below, each at the first bar on or after its ex-date. */
+  setMarkers(marks: ActionMark[], bars: Bar[]): void {
+    const at = (date: string) => bars.find((b) => b.date >= date)?.date;
+    this.markers.setMarkers(marks.flatMap((m) => {
+      const time = at(m.date);
+      if (!time) return [];
+      return [m.kind === 'split'
+        ? { time: time as Time, position: 'aboveBar' as const, shape: 'arrowDown' as const, color: this.palette.text, text: m.text }
+        : { time: time as Time, position: 'belowBar' as const, shape: 'circle' as const, color: this.palette.muted, text: m.text }];
+    }).sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0)));
   }
 
   applyPalette(p: Palette): void {

@@ -1,7 +1,7 @@
 // The dashboard: what is stored (tickers, chart, table, CSV) and what the pipeline is doing.
 // Talks only to this server's /api/v1; every asset is bundled by Vite.
 import './styles.css';
-import { allBars, api, type Bar, type Interval, type TickerSummary } from './api.ts';
+import { allBars, api, type Adjustment, type Bar, type CorporateActions, type Interval, type TickerSummary } from './api.ts';
 import { PriceChart, paletteFromCss } from './chart.ts';
 import { $, h, toast } from './dom.ts';
 import { EtlPanel } from './etl.ts';
@@ -15,14 +15,19 @@ const firstTickers = api.tickerSummaries();
 type Preset = '1M' | '6M' | '1Y' | '5Y' | 'ALL';
 const PRESET_MONTHS: Record<Exclude<Preset, 'ALL'>, number> = { '1M': 1, '6M': 6, '1Y': 12, '5Y': 60 };
 const isPreset = (v: string | null): v is Preset => v !== null && (v === 'ALL' || v in PRESET_MONTHS);
-const INTERVAL_NAMES: Record<Interval, string> = { '1d': 'Daily', '1w': 'Weekly', '1mo': 'Monthly' };
-const isInterval = (v: string | null | undefined): v is Interval => v === '1d' || v === '1w' || v === '1mo';
+const INTERVAL_NAMES: Record<Interval, string> = { '1d': 'Daily', '1w': 'Weekly', '1mo': 'Monthly', '1q': 'Quarterly', '1y': 'Yearly' };
+const ADJUSTMENT_NAMES: Record<Adjustment, string> = { raw: '', split: ', split-adjusted', total: ', adjusted for splits and dividends' };
+const isInterval = (v: string | null | undefined): v is Interval => v !== null && v !== undefined && v in INTERVAL_NAMES;
+const isAdjustment = (v: string | null | undefined): v is Adjustment => v === 'raw' || v === 'split' || v === 'total';
 
-const state: { tickers: TickerSummary[]; selected: TickerSummary | undefined; preset: Preset | undefined; range: Range | undefined; interval: Interval } = {
-  tickers: [], selected: undefined, preset: '1Y', range: undefined, interval: '1d',
-};
-/** The bars last fetched for the chart: a narrower range of the same ticker and interval is cut from them. */
-let loaded: { ticker: string; start: string; end: string; interval: Interval; bars: Bar[] } | undefined;
+const state: {
+  tickers: TickerSummary[]; selected: TickerSummary | undefined; preset: Preset | undefined; range: Range | undefined;
+  interval: Interval; adjustment: Adjustment;
+} = { tickers: [], selected: undefined, preset: '1Y', range: undefined, interval: '1d', adjustment: 'raw' };
+/** The bars last fetched for the chart: a narrower range of the same ticker, interval and adjustment is cut from them. */
+let loaded: Range & { bars: Bar[] } | undefined;
+/** The selected ticker's splits and dividends (marked on the chart). */
+let actions: CorporateActions | undefined;
 let chartRequest: AbortController | undefined;
 
 const reportError = (err: unknown) => toast(err instanceof Error ? err.message : String(err), 'error');
@@ -91,7 +96,7 @@ $('ticker-search').addEventListener('keydown', (event) => {
 // ---- selection and range ----
 function presetRange(t: TickerSummary, preset: Preset): Range {
   const start = preset === 'ALL' ? t.first_date : fmt.addMonths(t.last_date, -PRESET_MONTHS[preset]);
-  return { ticker: t.ticker, start: start < t.first_date ? t.first_date : start, end: t.last_date, interval: state.interval };
+  return { ticker: t.ticker, start: start < t.first_date ? t.first_date : start, end: t.last_date, interval: state.interval, adjustment: state.adjustment };
 }
 
 function select(ticker: string, range?: { start: string; end: string }): void {
@@ -113,7 +118,7 @@ function select(ticker: string, range?: { start: string; end: string }): void {
   }
   if (range) {
     state.preset = undefined;
-    void showRange({ ticker, start: range.start < t.first_date ? t.first_date : range.start, end: range.end > t.last_date ? t.last_date : range.end, interval: state.interval });
+    void showRange({ ticker, start: range.start < t.first_date ? t.first_date : range.start, end: range.end > t.last_date ? t.last_date : range.end, interval: state.interval, adjustment: state.adjustment });
   } else {
     void showRange(presetRange(t, state.preset ?? '1Y'));
   }
@@ -126,19 +131,27 @@ for (const button of document.querySelectorAll<HTMLButtonElement>('[data-range]'
   });
 }
 
-// Weekly and monthly bars are the source's own (or, for a week with none, not shown); the range
-// and the ticker stay as they are.
+// Interval and adjustment change the bars shown; the ticker and the range stay as they are.
 for (const button of document.querySelectorAll<HTMLButtonElement>('[data-interval]')) {
   button.addEventListener('click', () => {
     if (!isInterval(button.dataset.interval)) return;
     state.interval = button.dataset.interval;
     if (state.range) void showRange({ ...state.range, interval: state.interval });
-    else setIntervalButtons();
+    else setViewButtons();
+  });
+}
+for (const button of document.querySelectorAll<HTMLButtonElement>('[data-adjustment]')) {
+  button.addEventListener('click', () => {
+    if (!isAdjustment(button.dataset.adjustment)) return;
+    state.adjustment = button.dataset.adjustment;
+    if (state.range) void showRange({ ...state.range, adjustment: state.adjustment });
+    else setViewButtons();
   });
 }
 
-function setIntervalButtons(): void {
+function setViewButtons(): void {
   for (const b of document.querySelectorAll<HTMLElement>('[data-interval]')) b.setAttribute('aria-pressed', String(b.dataset.interval === state.interval));
+  for (const b of document.querySelectorAll<HTMLElement>('[data-adjustment]')) b.setAttribute('aria-pressed', String(b.dataset.adjustment === state.adjustment));
 }
 
 for (const input of [$<HTMLInputElement>('range-start'), $<HTMLInputElement>('range-end')]) {
@@ -151,7 +164,7 @@ for (const input of [$<HTMLInputElement>('range-start'), $<HTMLInputElement>('ra
       return;
     }
     state.preset = undefined;
-    void showRange({ ticker: state.selected.ticker, start, end, interval: state.interval });
+    void showRange({ ticker: state.selected.ticker, start, end, interval: state.interval, adjustment: state.adjustment });
   });
 }
 
@@ -159,12 +172,13 @@ for (const input of [$<HTMLInputElement>('range-start'), $<HTMLInputElement>('ra
 async function showRange(range: Range): Promise<void> {
   state.range = range;
   for (const b of document.querySelectorAll<HTMLElement>('[data-range]')) b.setAttribute('aria-pressed', String(b.dataset.range === state.preset));
-  setIntervalButtons();
+  setViewButtons();
   $<HTMLInputElement>('range-start').value = range.start;
   $<HTMLInputElement>('range-end').value = range.end;
   const url = new URL(location.href);
   const params = new URLSearchParams(state.preset ? { ticker: range.ticker, range: state.preset } : { ticker: range.ticker, from: range.start, to: range.end });
   if (range.interval !== '1d') params.set('interval', range.interval);
+  if (range.adjustment !== 'raw') params.set('adjustment', range.adjustment);
   url.search = params.toString();
   history.replaceState(null, '', url);
   // The export holds daily bars.
@@ -174,7 +188,7 @@ async function showRange(range: Range): Promise<void> {
   link.title = range.interval === '1d' ? '' : 'The export holds the daily bars of this range';
   const name = INTERVAL_NAMES[range.interval];
   $('bars-title').textContent = `${name} bars`;
-  $('bars-caption').textContent = `${name} bars of ${range.ticker} from ${fmt.date(range.start)} to ${fmt.date(range.end)}, newest first`;
+  $('bars-caption').textContent = `${name} bars of ${range.ticker}${ADJUSTMENT_NAMES[range.adjustment]}, from ${fmt.date(range.start)} to ${fmt.date(range.end)}, newest first`;
   await Promise.all([drawChart(range), table.show(range)]);
 }
 
@@ -187,22 +201,27 @@ async function drawChart(range: Range): Promise<void> {
   const message = $('chart-message');
   try {
     let bars: Bar[];
-    if (loaded && loaded.ticker === range.ticker && loaded.interval === range.interval && loaded.start <= range.start && loaded.end >= range.end) {
+    if (loaded && loaded.ticker === range.ticker && loaded.interval === range.interval && loaded.adjustment === range.adjustment
+      && loaded.start <= range.start && loaded.end >= range.end) {
       bars = loaded.bars.filter((b) => b.date >= range.start && b.date <= range.end);
     } else {
       message.hidden = false;
       message.textContent = 'Loading…';
-      bars = await allBars(range.ticker, range.start, range.end, range.interval, controller.signal);
+      const [fetched] = await Promise.all([allBars(range, controller.signal), loadActions(range.ticker)]);
+      bars = fetched;
       loaded = { ...range, bars };
     }
     if (controller.signal.aborted) return;
     chart.setBars(bars);
+    const marks = markActions(range, bars);
     message.hidden = bars.length > 0;
     message.textContent = bars.length ? '' : 'No bars in this range.';
     // Painted once the chart's next animation frame has run (it draws in requestAnimationFrame).
     requestAnimationFrame(() => requestAnimationFrame(() => {
       if (controller.signal.aborted) return;
-      Object.assign(el.dataset, { state: 'ready', bars: String(bars.length), start: range.start, end: range.end, interval: range.interval });
+      Object.assign(el.dataset, {
+        state: 'ready', bars: String(bars.length), start: range.start, end: range.end, interval: range.interval, adjustment: range.adjustment, markers: String(marks),
+      });
       performance.mark('chart-painted', { detail: { bars: bars.length } });
     }));
   } catch (err) {
@@ -212,6 +231,31 @@ async function drawChart(range: Range): Promise<void> {
     message.textContent = 'The bars could not be loaded.';
     reportError(err);
   }
+}
+
+async function loadActions(ticker: string): Promise<void> {
+  if (actions?.ticker === ticker) return;
+  actions = await api.corporateActions(ticker).catch(() => ({ ticker, splits: [], dividends: [] }));
+}
+
+/**
+ * Marks the splits and dividends of the range on the chart (at the first bar on or after each
+ * ex-date) and lists them under it, where a screen reader can read them; returns how many.
+ */
+function markActions(range: Range, bars: Bar[]): number {
+  const inRange = (date: string) => date >= range.start && date <= range.end && actions?.ticker === range.ticker;
+  const splits = (actions?.splits ?? []).filter((s) => inRange(s.ex_date));
+  const dividends = (actions?.dividends ?? []).filter((d) => inRange(d.ex_date));
+  const short = (x: number) => String(Number(x.toFixed(4)));
+  const ratio = (f: number) => (f >= 1 ? `${short(f)}:1` : `1:${short(1 / f)}`);
+  chart.setMarkers([
+    ...splits.map((s) => ({ date: s.ex_date, kind: 'split' as const, text: ratio(s.factor) })),
+    ...dividends.map((d) => ({ date: d.ex_date, kind: 'dividend' as const, text: 'D' })),
+  ], bars);
+  $('actions').replaceChildren(
+    ...splits.map((s) => h('li', { 'data-action': 'split' }, h('b', {}, `Split ${ratio(s.factor)}`), ` ${fmt.date(s.ex_date)}`)),
+    ...dividends.map((d) => h('li', { 'data-action': 'dividend' }, h('b', {}, `Dividend ${fmt.price(d.amount)}`), ` ${fmt.date(d.ex_date)}`)));
+  return splits.length + dividends.length;
 }
 
 function showLegend(bar: Bar | undefined, previous: Bar | undefined): void {
@@ -268,6 +312,8 @@ async function start(): Promise<void> {
   if (isPreset(range)) state.preset = range;
   const interval = params.get('interval');
   if (isInterval(interval)) state.interval = interval;
+  const adjustment = params.get('adjustment');
+  if (isAdjustment(adjustment)) state.adjustment = adjustment;
   const from = params.get('from');
   const to = params.get('to');
   if (ticker) select(ticker, from && to ? { start: from, end: to } : undefined);

@@ -1,11 +1,11 @@
 // The bars of the shown range, newest first, a page at a time through the API's own paging:
 // "Older" follows next_cursor (keyset, as cheap deep down as on page 1); "Last" and going back
 // to a page not reached by cursor use page numbers.
-import { api, type BarPage, type Interval } from './api.ts';
+import { api, type Adjustment, type BarPage, type Interval } from './api.ts';
 import { $, h } from './dom.ts';
 import * as fmt from './format.ts';
 
-export interface Range { ticker: string; start: string; end: string; interval: Interval }
+export interface Range { ticker: string; start: string; end: string; interval: Interval; adjustment: Adjustment }
 
 export class BarsTable {
   private range: Range | undefined;
@@ -77,13 +77,15 @@ export class BarsTable {
   private render(result: BarPage): void {
     const rows = result.items.map((b) => {
       const dir = b.close > b.open ? 'up' : b.close < b.open ? 'down' : '';
-      return h('tr', { 'data-date': b.date },
+      // A bar made from shorter ones (no stored bar for its period) says so.
+      return h('tr', { 'data-date': b.date, class: b.derived ? 'derived' : undefined },
         h('td', {}, h('time', { datetime: b.date },
-          h('span', { class: 'long' }, fmt.date(b.date)), h('span', { class: 'short', 'aria-hidden': 'true' }, fmt.shortDate(b.date)))),
+          h('span', { class: 'long' }, fmt.date(b.date)), h('span', { class: 'short', 'aria-hidden': 'true' }, fmt.shortDate(b.date))),
+          b.derived ? h('span', { class: 'tag', title: 'Made from shorter bars: the source has no bar for this period' }, 'derived') : null),
         h('td', { class: 'num' }, fmt.price(b.open)),
         h('td', { class: 'num' }, fmt.price(b.high)),
         h('td', { class: 'num' }, fmt.price(b.low)),
-        h('td', { class: `num ${dir}` }, fmt.price(b.close)),
+        h('td', { class: `num ${dir}`, title: b.raw_close !== undefined ? `Stored (raw) close ${fmt.price(b.raw_close)}` : undefined }, fmt.price(b.close)),
         // On a phone the volume shows compact (4.69M); the exact figure stays in the page for screen readers.
         h('td', { class: 'num' }, h('span', { class: 'long' }, fmt.volume(b.volume)), h('span', { class: 'short', 'aria-hidden': 'true' }, fmt.compactNumber(b.volume))));
     });
