@@ -89,6 +89,10 @@ async function httpPart(): Promise<void> {
 
   const scenarios: [string, Scenario, SqlScenario, number][] = [
     ['s1', { kind: 's1' }, 's1', CONNECTIONS],
+    // Adjusted for splits and dividends (a few splits and quarterly dividends per ticker, seeded).
+    ['s1t', { kind: 's1t' }, 's1t', CONNECTIONS],
+    // 20 years of one ticker as weekly bars derived from its ~5,000 daily bars (no stored weekly bars).
+    ['w20', { kind: 'static', path: '/api/v1/market-data?ticker=T0001&interval=1w' }, 'w20', CONNECTIONS],
     ['s2', { kind: 'static', path: '/api/v1/market-data?page=1&size=50' }, 's2', CONNECTIONS],
     // The cursor page right after page 1, which it is compared with: same conditions, paired.
     ['s3c', { kind: 'static', path: `/api/v1/market-data?size=50&cursor=${cursor}` }, 's3c', CONNECTIONS],
@@ -143,6 +147,13 @@ async function httpPart(): Promise<void> {
   const t = table as Record<string, { service: LoadResult; sql: LoadResult }>;
   check('s1 ≥ 50% of its SQL in pgbench', t.s1!.service.rps / t.s1!.sql.rps, '>=', 0.5, `${t.s1!.service.rps.toFixed(0)} req/s vs ${t.s1!.sql.rps.toFixed(0)} tps`);
   check('s1 p99 ≤ 30 ms', t.s1!.service.p99_ms, '<=', 30, `${t.s1!.service.p99_ms.toFixed(1)} ms`);
+  // Paired per run, as the cursor page below: the median of each run's ratio.
+  const adjustedShare = median(http.s1t!.map((r, i) => r.rps / http.s1![i]!.rps));
+  check('s1 adjusted for splits and dividends ≥ 70% of s1', adjustedShare, '>=', 0.7,
+    `${(adjustedShare * 100).toFixed(0)}% (medians ${t.s1t!.service.rps.toFixed(0)} vs ${t.s1!.service.rps.toFixed(0)} req/s)`);
+  const weeklyCost = median(http.w20!.map((r, i) => r.p50_ms / http.s1![i]!.p50_ms));
+  check('20 years of derived weekly bars: p50 ≤ 2× s1 p50', weeklyCost, '<=', 2,
+    `${weeklyCost.toFixed(2)}× (medians ${t.w20!.service.p50_ms.toFixed(1)} vs ${t.s1!.service.p50_ms.toFixed(1)} ms)`);
   // Each run's page 1 and cursor page are measured back to back; the median of those paired
   // ratios is steadier than the ratio of two medians (short runs on 2 shared cores vary ±15%).
   const cursorCost = median(http.s2!.map((r, i) => r.rps / http.s3c![i]!.rps));

@@ -1,6 +1,7 @@
 -- wrk script for `npm run bench` (one scenario per wrk run), after ../shared/peer/bench/scenarios.lua:
 --   wrk ... -s bench/scenarios.lua URL -- SCENARIO NTICKERS FIRST_DATE LAST_DATE MAX_ID RUN_TAG [PATH]
 --   s1: random ticker, random 1-year window, size 50      s4: GET a random id      s6: POST a new row
+--   s1t: s1 with adjustment=total
 --   static: GET PATH (page 1, deep page, cursor page, health)
 -- Prints one JSON line in done().
 local counter = 0
@@ -32,12 +33,12 @@ end
 
 function request()
   if static_req then return static_req end
-  if scenario == "s1" then
+  if scenario == "s1" or scenario == "s1t" then
     local ticker = string.format("T%04d", math.random(1, ntickers))
     local off = math.random(0, math.max(0, span_days - 364))
     local s = first_epoch + off * 86400
     return wrk.format("GET", "/api/v1/market-data?ticker=" .. ticker .. "&start_date=" .. iso_of(s)
-      .. "&end_date=" .. iso_of(s + 364 * 86400) .. "&page=1&size=50")
+      .. "&end_date=" .. iso_of(s + 364 * 86400) .. "&page=1&size=50" .. (scenario == "s1t" and "&adjustment=total" or ""))
   elseif scenario == "s4" then
     return wrk.format("GET", "/api/v1/market-data/" .. math.random(1, max_id))
   elseif scenario == "s6" then

@@ -15,8 +15,8 @@ export interface Target {
   tag: string;
 }
 
-/** `s1`, `s4`, `s6` vary per request; any other scenario is a fixed path. */
-export type Scenario = { kind: 's1' | 's4' | 's6' } | { kind: 'static'; path: string };
+/** `s1` (and `s1t`: adjusted for splits and dividends), `s4`, `s6` vary per request; any other scenario is a fixed path. */
+export type Scenario = { kind: 's1' | 's1t' | 's4' | 's6' } | { kind: 'static'; path: string };
 
 const LUA = path.resolve(import.meta.dirname, '../scenarios.lua');
 export const HAVE_WRK = spawnSync('wrk', ['--version']).error === undefined;
@@ -50,10 +50,11 @@ function makePath(t: Target, s: Scenario, counter: { n: number }): () => { metho
   return () => {
     if (s.kind === 'static') return { method: 'GET', path: s.path };
     if (s.kind === 's4') return { method: 'GET', path: `/api/v1/market-data/${rand(1, t.maxId)}` };
-    if (s.kind === 's1') {
+    if (s.kind === 's1' || s.kind === 's1t') {
       const start = first + rand(0, Math.max(0, span - 364)) * 86_400_000;
       const ticker = `T${String(rand(1, t.ntickers)).padStart(4, '0')}`;
-      return { method: 'GET', path: `/api/v1/market-data?ticker=${ticker}&start_date=${iso(start)}&end_date=${iso(start + 364 * 86_400_000)}&page=1&size=50` };
+      const adjusted = s.kind === 's1t' ? '&adjustment=total' : '';
+      return { method: 'GET', path: `/api/v1/market-data?ticker=${ticker}&start_date=${iso(start)}&end_date=${iso(start + 364 * 86_400_000)}&page=1&size=50${adjusted}` };
     }
     const n = ++counter.n;
     const body = JSON.stringify({ ticker: `ZZB${t.tag}0${Math.floor(n / 15000)}`, date: iso(Date.parse('1950-01-02T12:00:00Z') + (n % 15000) * 86_400_000), open: 100.25, high: 101.5, low: 99.75, close: 100.5, volume: 123456 });

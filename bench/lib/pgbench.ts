@@ -8,7 +8,7 @@ import { buildList, type Keyset } from '../../src/db/market-data-list.ts';
 import { GET_SQL, INSERT_SQL } from '../../src/db/market-data.ts';
 import type { LoadResult } from './http-load.ts';
 
-export type SqlScenario = 's1' | 's2' | 's3' | 's3c' | 's4' | 's5' | 's6';
+export type SqlScenario = 's1' | 's1t' | 's2' | 's3' | 's3c' | 's4' | 's5' | 's6' | 'w20';
 
 const quote = (v: unknown) => (typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`);
 
@@ -24,12 +24,18 @@ const oneLine = (sql: string) => `${sql.replace(/\s+/g, ' ').trim()};`;
 
 export function scriptFor(scenario: SqlScenario, cursorAt: Keyset): string {
   switch (scenario) {
-    case 's1': {
-      const { text, params } = buildList({ tickers: ['@T'], startDate: '@S', endDate: '@E', order: 'desc' }, { size: 50, offset: 0 });
+    case 's1':
+    case 's1t': {
+      const adjustment = scenario === 's1t' ? 'total' : 'raw';
+      const { text, params } = buildList({ tickers: ['@T'], startDate: '@S', endDate: '@E', order: 'desc', adjustment }, { size: 50, offset: 0 });
       return ['\\set t random(1, :ntickers)', '\\set off random(0, :span)',
         oneLine(bind(text, params, {
           '@T': `('T' || lpad(:t::text, 4, '0'))`, '@S': `(:first_date::date + :off::integer)`, '@E': `(:first_date::date + :off::integer + 364)`,
         }))].join('\n');
+    }
+    case 'w20': {
+      const { text, params } = buildList({ tickers: ['T0001'], order: 'desc', interval: '1w' }, { size: 50, offset: 0 });
+      return oneLine(bind(text, params));
     }
     case 's2': {
       const { text, params } = buildList({ order: 'desc' }, { size: 50, offset: 0 });

@@ -29,6 +29,21 @@ CROSS JOIN LATERAL (
 ) AS p
 ORDER BY t, d.day`;
 
+/**
+ * Corporate actions for every seeded ticker, for the adjusted scenarios: two splits (2-for-1 and
+ * 3-for-2, at a ticker-dependent day) and a dividend every 63rd session (~80 over 5,000 days) of
+ * about 0.5% of that day's close. The seeded prices are not split: the actions only cost reads.
+ */
+export const ACTIONS_SQL = `
+INSERT INTO splits (ticker, ex_date, factor)
+SELECT ticker, date, CASE WHEN n < 2500 THEN 2 ELSE 1.5 END
+FROM (SELECT ticker, date, row_number() OVER (PARTITION BY ticker ORDER BY date) AS n FROM market_data WHERE ticker LIKE 'T%') AS x
+WHERE n IN (1000 + ascii(right(ticker, 1)) * 7, 3500 + ascii(right(ticker, 1)) * 7);
+INSERT INTO dividends (ticker, ex_date, declaration_date, record_date, payment_date, amount)
+SELECT ticker, date, date - 14, date + 1, date + 21, round(close * 0.005, 4)
+FROM (SELECT ticker, date, close, row_number() OVER (PARTITION BY ticker ORDER BY date) AS n FROM market_data WHERE ticker LIKE 'T%') AS x
+WHERE n % 63 = 5;`;
+
 export async function createDatabase(url: string, fresh = false): Promise<void> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.slice(1));
@@ -100,6 +115,7 @@ export async function ensureSeeded(url: string, d: Dataset, log: (line: string) 
     const m = mark.rows[0];
     if (m && m.tickers === d.tickers && m.days === d.days && m.end_date === d.endDate && count === d.tickers * d.days) {
       log(`dataset present: ${count} rows`);
+      await seedActions(client, d, log);
       await compactAndVacuum(client);
       await warm(client);
       return;
@@ -109,6 +125,7 @@ export async function ensureSeeded(url: string, d: Dataset, log: (line: string) 
     await client.query('TRUNCATE market_data RESTART IDENTITY');
     await client.query('SET maintenance_work_mem = \'512MB\'');
     await client.query(seedSql(d));
+    await seedActions(client, d, log);
     await compactAndVacuum(client);
     await client.query('DELETE FROM bench_seed');
     await client.query('INSERT INTO bench_seed VALUES ($1, $2, $3, now())', [d.tickers, d.days, d.endDate]);
@@ -117,4 +134,15 @@ export async function ensureSeeded(url: string, d: Dataset, log: (line: string) 
   } finally {
     await client.end();
   }
+}
+
+/** The corporate actions of ACTIONS_SQL, unless present (a dataset seeded before they existed). */
+async function seedActions(client: pg.Client, d: Dataset, log: (line: string) => void): Promise<void> {
+  const splits = Number((await client.query('SELECT count(*) AS n FROM splits')).rows[0].n);
+  if (splits === d.tickers * 2) return;
+  log('seeding splits and dividends…');
+  await client.query('TRUNCATE splits, dividends');
+  await client.query(ACTIONS_SQL);
+  await client.query('VACUUM (ANALYZE) splits');
+  await client.query('VACUUM (ANALYZE) dividends');
 }

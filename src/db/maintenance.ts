@@ -1,4 +1,5 @@
-// Housekeeping the service does while it runs: folding count deltas every 2 s (see counts.ts),
+// Housekeeping the service does while it runs: folding count deltas and derived bars every 2 s
+// (see counts.ts, derived-bars.ts),
 // vacuuming the count tables that folding churns, and, on the embedded database, what
 // PostgreSQL's autovacuum does on a server. PGlite runs
 // no background workers, so without this its tables would never be vacuumed (dead rows from
@@ -6,6 +7,7 @@
 // bad plans).
 import type { Logger } from '../logger.ts';
 import { foldCounts } from './counts.ts';
+import { foldDerivedBars } from './derived-bars.ts';
 import type { Database, Queryable } from './database.ts';
 
 const COMPACT_EVERY_MS = 2000;
@@ -65,6 +67,7 @@ export class Maintenance {
   start(): void {
     this.every(this.times.compactMs, async () => {
       if ((await foldCounts(this.db)) > 0) this.folded = true;
+      await foldDerivedBars(this.db);
     });
     // SKIP_LOCKED: a replica already vacuuming a table is left to it rather than waited for.
     this.every(this.times.sweepMs, async () => {

@@ -3,10 +3,10 @@
 // is its own SQL text and its own prepared statement, so PostgreSQL plans it for the indexes it
 // can use rather than one generic plan full of `$1 IS NULL OR …`. Concurrent listings of one
 // variant share a statement (see batchedList).
-import { actsCte, FACTORS_JOIN, type Adjustment } from './adjustments.ts';
+import { FACTORS_JOIN, type Adjustment } from './adjustments.ts';
 import { Batcher, type BatcherOptions } from './batcher.ts';
 import type { Database, Queryable } from './database.ts';
-import { barsCte } from './derived-bars.ts';
+import { barsOf } from './derived-bars.ts';
 import { RECORD_JSON, recordJson } from './record-json.ts';
 
 export type Order = 'asc' | 'desc';
@@ -86,20 +86,20 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
   }
   const where = (conds: string[]): string => (conds.length ? `WHERE ${conds.join(' AND ')}` : '');
 
-  // Weekly and longer bars come from a computed relation `bars`, already filtered: it has no
-  // maintained counts (totals count it) and no day counts (deep pages use OFFSET).
+  // Weekly and longer bars are the union of a few SELECTs, already filtered (derived-bars.ts): no
+  // maintained counts (totals count them) and no day counts (deep pages use OFFSET).
   const daily = interval === '1d';
-  const table = daily ? 'market_data' : 'bars';
-  const source = daily ? '' : `${barsCte(interval, { ticker: rowConds[0], start, end })},\n`;
+  const long = daily ? undefined : barsOf(interval, { ticker: rowConds[0], start, end });
+  const source = long ? `${long.ctes},\n` : '';
   // Without a ticker filter the total comes from the counts kept by triggers — their grand total,
   // or the days in the range — plus the deltas not yet folded in (migrations 0002, 0005); with
   // one, counting index entries of those tickers is already cheap.
-  const total = !daily ? 'SELECT count(*) FROM bars'
+  const total = long ? `SELECT count(*) FROM (${long.branches.join(' UNION ALL ')}) AS u`
     : filter.tickers?.length ? `SELECT count(*) FROM market_data ${where([...rowConds, ...dateConds])}`
       : `SELECT ((SELECT ${dateConds.length ? `coalesce(sum(rows), 0) FROM market_data_day_counts ${where(dateConds)}` : 'rows FROM market_data_total'})
             + (SELECT coalesce(sum(rows), 0) FROM market_data_day_count_deltas ${where(dateConds)}))::bigint`;
 
-  const pageConds = daily ? [...rowConds, ...dateConds] : [];
+  const pageConds = [...rowConds, ...dateConds];
   let keyset: { d: string; t: string } | undefined;
   if (page.after) {
     keyset = { d: add(page.after.date, 'date'), t: add(page.after.ticker, 'varchar') };
@@ -107,7 +107,8 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
   }
   const limit = add(page.size, 'int');
   const dir = filter.order === 'desc' ? 'DESC' : 'ASC';
-  let offset = '';
+  // OFFSET's row count: a parameter, or where the per-day counts say the page starts (seek).
+  let skip: string | undefined;
   let seek = '';
   if (!page.after && page.offset && daily && !filter.tickers?.length && page.offset >= SEEK_FROM_ROWS) {
     // The day holding row number `offset` (running sum of the day counts, in page order), and
@@ -123,23 +124,30 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
 ),
 `;
     pageConds.push(`date ${dir === 'DESC' ? '<=' : '>='} (SELECT day FROM seek)`);
-    offset = ' OFFSET (SELECT skip FROM seek)';
+    skip = '(SELECT skip FROM seek)';
     key.push('seek');
   } else if (!page.after && page.offset) {
-    offset = ` OFFSET ${add(page.offset, 'bigint')}`;
+    skip = add(page.offset, 'bigint');
     key.push('o');
   }
+  const offset = skip ? ` OFFSET ${skip}` : '';
   const order = `ORDER BY date ${dir}, ticker ASC`;
   // After a cursor: the rest of the cursor's day, then the days beyond it — two ranges each
   // read straight from an index. (date DESC, ticker ASC) cannot be one row comparison, and
   // `date <= d AND (date < d OR ticker > t)` reads and discards the day's earlier tickers, up to
   // 500 rows here: page 20,001 cost twice page 1.
-  const pageSql = keyset
-    ? `(SELECT * FROM ${table} ${where([...pageConds, `date = ${keyset.d}::date`, `ticker > ${keyset.t}`])} ORDER BY ticker ASC LIMIT ${limit})
+  const after = keyset && `(date ${dir === 'DESC' ? '<' : '>'} ${keyset.d}::date OR (date = ${keyset.d}::date AND ticker > ${keyset.t}))`;
+  // Longer bars: each SELECT gives its first rows in page order (from an index), and the page is
+  // taken from their union.
+  const pageSql = long
+    ? `SELECT * FROM (${long.branches.map((b) => `(SELECT * FROM (${b}) AS b ${where(after ? [after] : [])} ${order} LIMIT ${skip ? `${limit}::bigint + ${skip}::bigint` : limit})`).join('\n  UNION ALL ')}) AS u
+  ${order} LIMIT ${limit}${offset}`
+    : keyset
+      ? `(SELECT * FROM market_data ${where([...pageConds, `date = ${keyset.d}::date`, `ticker > ${keyset.t}`])} ORDER BY ticker ASC LIMIT ${limit})
   UNION ALL
-  (SELECT * FROM ${table} ${where([...pageConds, `date ${dir === 'DESC' ? '<' : '>'} ${keyset.d}::date`])} ${order} LIMIT ${limit})
+  (SELECT * FROM market_data ${where([...pageConds, `date ${dir === 'DESC' ? '<' : '>'} ${keyset.d}::date`])} ${order} LIMIT ${limit})
   ${order} LIMIT ${limit}`
-    : `SELECT * FROM ${table} ${where(pageConds)} ${order} LIMIT ${limit}${offset}`;
+      : `SELECT * FROM market_data ${where(pageConds)} ${order} LIMIT ${limit}${offset}`;
   // The page's records as one JSON array (record-json.ts), its size, and its last row's key for
   // the next cursor. Adjusted records join each row to its factors.
   const items = adjustment === 'raw' && daily
@@ -147,10 +155,9 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
     : `SELECT concat('[', string_agg(${recordJson({
       alias: 'p.', id: daily, interval: `'${interval}'`, adjustment, derived: daily ? undefined : 'p.derived',
     })}, ',' ORDER BY p.date ${dir}, p.ticker ASC), ']') FROM page p${adjustment === 'raw' ? '' : ` ${FACTORS_JOIN}`}`;
-  const acts = adjustment === 'raw' ? '' : `,\n${actsCte(adjustment)}`;
   const text = `WITH ${source}${seek}page AS (
   ${pageSql}
-)${acts}
+)
 SELECT (${total}) AS total,
   (SELECT count(*) FROM page) AS count,
   (${items}) AS items,

@@ -3,7 +3,7 @@
 import type { Bar } from '../model/bar.ts';
 import { Batcher } from './batcher.ts';
 import type { Queryable } from './database.ts';
-import { actsCte, FACTORS_JOIN, type Adjustment } from './adjustments.ts';
+import { FACTORS_JOIN, type Adjustment } from './adjustments.ts';
 import { RECORD_JSON, recordJson } from './record-json.ts';
 
 export interface MarketDataRow {
@@ -155,8 +155,7 @@ export interface TickerSummary {
   latest: string;
 }
 
-const SUMMARY_SQL = (adjustment: Adjustment) => `WITH page AS (SELECT * FROM market_data WHERE ticker = $1 ORDER BY date DESC LIMIT 1)${adjustment === 'raw' ? '' : `,
-${actsCte(adjustment)}`}
+const SUMMARY_SQL = (adjustment: Adjustment) => `WITH page AS (SELECT * FROM market_data WHERE ticker = $1 ORDER BY date DESC LIMIT 1)
 SELECT s.first_date, s.last_date, s.row_count,
        (SELECT ${recordJson({ alias: 'p.', id: true, interval: `'1d'`, adjustment })} FROM page p${adjustment === 'raw' ? '' : ` ${FACTORS_JOIN}`}) AS latest
 FROM (SELECT min(date) AS first_date, max(date) AS last_date, count(*) AS row_count FROM market_data WHERE ticker = $1) AS s

@@ -41,7 +41,8 @@ export function recordJson(shape: RecordShape): string {
   const parts = [
     shape.id ? `'{"id":', ${c('id')}, ',"ticker":"'` : `'{"ticker":"'`,
     `${c('ticker')}, '","date":"', ${c('date')}, '","interval":"', ${shape.interval}, '","adjustment":"${shape.adjustment}"'`,
-    shape.derived ? `',"derived":', (${shape.derived})::text` : `',"derived":false'`,
+    // Never `:name` in the text: pgbench, which replays it in the benchmark, would take it for a variable.
+    `',"derived":', ${shape.derived ? `(${shape.derived})::text` : "'false'"}`,
     `',"open":', ${price('open')}, ',"high":', ${price('high')}, ',"low":', ${price('low')}, ',"close":', ${price('close')}`,
     `',"volume":', ${adjusted ? adjustedVolume(c('volume')) : c('volume')}`,
     adjusted ? `CASE WHEN ${isAdjusted(adjusted)} THEN concat(',"raw_close":', trim_scale(${c('close')})) END` : '',

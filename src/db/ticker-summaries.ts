@@ -1,7 +1,7 @@
 // Every stored ticker with its size, date range and newest close, for the dashboard's ticker list.
 // Counts and change times come from market_data_ticker_totals (kept by the triggers of migrations
 // 0004 and 0005); the rest are index probes per ticker, so the cost grows with tickers, not with rows.
-import { actsCte, adjustedPrice, FACTORS_JOIN, type Adjustment } from './adjustments.ts';
+import { adjustedPrice, FACTORS_JOIN, type Adjustment } from './adjustments.ts';
 import type { Queryable } from './database.ts';
 
 // When Alpha Vantage last answered a ticker with daily bars.
@@ -51,7 +51,6 @@ function adjustedSql(adjustment: Exclude<Adjustment, 'raw'>): string {
   CROSS JOIN LATERAL (SELECT date, close FROM market_data WHERE ticker = s.ticker ORDER BY date DESC LIMIT 2) AS n
   WHERE s.rows > 0
 ),
-${actsCte(adjustment)},
 adjusted AS (
   SELECT p.ticker, p.rows, p.changed_at, p.date, ${adjustedPrice('p.close', adjustment)} AS close FROM page p ${FACTORS_JOIN}
 )

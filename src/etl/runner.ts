@@ -6,6 +6,7 @@
 import pRetry from 'p-retry';
 import { replaceDividends, replaceSplits } from '../db/corporate-actions.ts';
 import { foldCounts } from '../db/counts.ts';
+import { foldDerivedBars } from '../db/derived-bars.ts';
 import type { Database } from '../db/database.ts';
 import { listEntitlements, recordEntitlement } from '../db/entitlements.ts';
 import {
@@ -275,7 +276,9 @@ export class EtlRunner {
       recordEtlRun(request.trigger, 'failed');
       throw err;
     }
-    await foldCounts(db).catch(() => {}); // fold the run's count deltas (the service also does it every 2 s)
+    // Fold the run's count deltas and derived bars now (the service also does it every 2 s).
+    await foldCounts(db).catch(() => {});
+    await foldDerivedBars(db).catch(() => {});
     const run = (await getRun(db, runId))!;
     recordEtlRun(request.trigger, run.status, run.started_at);
     log.info({ status: run.status, successful: run.successful, failed: run.failed, skipped: run.skipped, deferred: run.deferred, total_loaded: run.total_loaded, requests: state.requests }, 'etl run finished');

@@ -144,6 +144,28 @@ describe.each(DATABASE_KINDS)('adjusted and derived bars on %s', (kind) => {
     expect(summaries.find((s) => s.ticker === 'LATE')).toMatchObject({ close: 30 });
   });
 
+  it('keeps the factors right as bars change before an ex-date (the close a dividend is measured against)', async () => {
+    const days = weekdays('2024-06-03', 10);
+    await insertBars('MOVE', days.map((date, i) => ({ date, open: '20', high: '50', low: '10', close: String(20 + i), volume: 1 })));
+    await replaceDividends(t.db, 'MOVE', [{ ex_date: days[6]!, declaration_date: null, record_date: null, payment_date: null, amount: '1.3' }]);
+    const first = async () => (await all('ticker=MOVE&order=asc&adjustment=total')).items[0]!.close;
+    // Against the close of the day before the ex-date: 25.
+    expect(await first()).toBe(Number(new Big(20).times(new Big(1).minus(new Big('1.3').div(25)).round(20)).round(6, Big.roundHalfUp)));
+    await t.db.query(`UPDATE market_data SET close = 26 WHERE ticker = 'MOVE' AND date = $1`, [days[5]]);
+    expect(await first()).toBe(Number(new Big(20).times(new Big(1).minus(new Big('1.3').div(26)).round(20)).round(6, Big.roundHalfUp)));
+    await t.db.query(`DELETE FROM market_data WHERE ticker = 'MOVE' AND date = $1`, [days[5]]);
+    expect(await first()).toBe(Number(new Big(20).times(new Big(1).minus(new Big('1.3').div(24)).round(20)).round(6, Big.roundHalfUp)));
+    // The table always equals a fresh computation.
+    const kept = await t.db.query(`SELECT * FROM adjustment_factors ORDER BY ticker, to_date`);
+    await t.db.query(`SELECT refresh_adjustment_factors(ARRAY(SELECT DISTINCT ticker FROM adjustment_factors))`);
+    const fresh = await t.db.query(`SELECT * FROM adjustment_factors ORDER BY ticker, to_date`);
+    expect(kept.rows).toEqual(fresh.rows);
+    expect(kept.rows).toHaveLength(1);
+    // Truncating the bars leaves no dividend factor (there is no close to measure against).
+    await t.db.exec('TRUNCATE market_data');
+    expect((await t.db.query('SELECT count(*) AS n FROM adjustment_factors')).rows[0]).toEqual({ n: 0 });
+  });
+
   it('weekly and monthly bars derived from the daily ones equal the source\'s own, holiday weeks and the partial newest period included', async () => {
     // Good Friday 2017-04-14 and Christmas 2017-12-25 closed; the series ends on a Wednesday.
     const bars = syntheticBars('DRV', 320, '2018-01-03').filter((b) => b.date !== '2017-04-14' && b.date !== '2017-12-25');
