@@ -3,7 +3,7 @@
 // than one generic plan full of `$1 IS NULL OR …`. Concurrent listings of one variant share a
 // statement (see batchedList).
 import { Batcher, type BatcherOptions } from './batcher.ts';
-import type { Database, Queryable } from './database.ts';
+import type { Queryable } from './database.ts';
 import { RECORD_JSON } from './record-json.ts';
 
 export type Order = 'asc' | 'desc';
@@ -167,19 +167,6 @@ function batchOf(built: Built): string {
 CROSS JOIN LATERAL (${lateral}) AS r
 ORDER BY q.i`;
 }
-
-/**
- * How listings batch, per database. A statement runs in one backend, on one core: on a server
- * the default (2 statements of up to 64) made s1's 32 connections ~2 statements of 16 listings
- * each, run one listing after another, and the 2-core host sat 30% idle at ~3,600 req/s.
- * Statements of at most 8, 4 at once, keep both cores busy: measured interleaved, s1 medians
- * 5,200–5,600 req/s against 3,600 (2026-12-03, AMD EPYC, 11% idle). PGlite has one connection,
- * where more statements only queue, so it keeps the default.
- */
-export const LIST_BATCHING: Record<Database['kind'], BatcherOptions> = {
-  postgres: { maxInFlight: 4, maxBatch: 8 },
-  pglite: {},
-};
 
 /**
  * listMarketData with concurrent listings of one variant answered by one statement (natural

@@ -17,8 +17,6 @@ export interface EtlOverrides {
   retry?: RetryPolicy;
   timeoutMs?: number;
   now?: () => Date;
-  /** True while API requests are open (see EtlDeps.foreground). */
-  foreground?: () => boolean;
 }
 
 export function createEtl(config: Config, db: Database, logger: Logger, overrides: EtlOverrides = {}): Etl {
@@ -29,6 +27,6 @@ export function createEtl(config: Config, db: Database, logger: Logger, override
     baseUrl: config.alphaVantage.baseUrl, apiKey: config.alphaVantage.apiKey, redact,
     retry: overrides.retry, timeoutMs: overrides.timeoutMs,
   }, limiter);
-  const runner = new EtlRunner({ db, logger, alphaVantage, redact, now: overrides.now, foreground: overrides.foreground });
+  const runner = new EtlRunner({ db, logger, alphaVantage, redact, now: overrides.now });
   return { limiter, alphaVantage, runner };
 }

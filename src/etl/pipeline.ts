@@ -1,9 +1,9 @@
 // One ETL run: tickers one at a time through the shared limiter; extract → transform → load; a
 // result row per ticker as soon as it is done. One ticker's failure never stops the others, except
 // Alpha Vantage's daily cap (or our own daily budget) and an invalid key, which stop the run.
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { foldCounts } from '../db/counts.ts';
 import type { Database } from '../db/database.ts';
+import { profileOf } from '../db/profile.ts';
 import {
   abortStaleRuns, createRun, finishRun, getRun, lastFetchedAt, recordTickerResult,
   type RunDetail, type TickerResult, type Trigger,
@@ -16,7 +16,7 @@ import type { FailureKind } from './classify.ts';
 import type { AlphaVantage } from './extract.ts';
 import { chooseOutputSize, isUpToDate } from './freshness.ts';
 import { loadBars } from './load.ts';
-import { transformYielding } from './transform.ts';
+import { transform } from './transform.ts';
 
 export const FREE_KEY_HELP = 'get a free key in 20 seconds at https://www.alphavantage.co/support/#api-key and set ALPHA_VANTAGE_API_KEY';
 
@@ -53,28 +53,7 @@ export interface EtlDeps {
   alphaVantage: AlphaVantage;
   redact: (text: string) => string;
   now?: () => Date;
-  /**
-   * True while the API is busy. With the embedded database everything the ETL does — parsing,
-   * transforming, loading — runs on the thread that serves the API, and the database serves one
-   * statement at a time. After each ticker the run gives way, while the API stays busy, for up to
-   * GIVE_WAY_FACTOR times what its load took (parsing and transforming yield as they go, waiting
-   * for Alpha Vantage costs the API nothing): under continuous API load the loads get a bounded
-   * share of the thread, and the run goes at full speed whenever the API is quiet.
-   */
-  foreground?: () => boolean;
 }
-
-/**
- * See EtlDeps.foreground: under continuous API load, embedded loads take 1 / (1 + this) of the time.
- * What an API client's p99 feels is the merge, one 65–140 ms statement per ticker during which no
- * request is answered: a p99 only ignores stalls that fill under 1% of the time, and at 6 the
- * merges came every ~4.5 s under load (s1's p99 during a load 63–96 ms against 22–38 ms idle, in
- * 16 s windows); at 12, about half as often (34–72 ms). Only a saturated API slows the load so.
- */
-export const GIVE_WAY_FACTOR = 12;
-
-/** Tickers loading at once on a server, each in its own transaction (see execute). */
-export const SERVER_LOADS_AT_ONCE = 2;
 
 /** Arbitrary but fixed: one ETL run at a time across every process on the database. */
 const RUN_LOCK = 727_000_002;
@@ -132,14 +111,10 @@ export class EtlRunner {
     const log = this.deps.logger.child({ run_id: runId });
     log.info({ trigger: request.trigger, tickers, force: !!request.force, incremental: request.incremental !== false, stale_runs_closed: stale }, 'etl run started');
     const state: RunState = {};
-    // On a server, two tickers load at once (two connections) while the next is fetched and
-    // transformed: one load keeps one PostgreSQL backend, one core, busy, and on 2 cores a 2.5M-row
-    // backfill took 68-77 s with one, 42-58 s with two (three: slower than two). At most three
-    // tickers' bars are in memory. Results are recorded in ticker order. The embedded database
-    // shares this thread with the API: there a ticker is done whole (fetch, transform, load, fold
-    // its counts) and then the run gives way (see EtlDeps.foreground).
-    const embedded = db.kind === 'pglite';
-    const loadsAtOnce = embedded ? 1 : SERVER_LOADS_AT_ONCE;
+    // Tickers load at once (profile.ts: two on a server, one on the embedded database) while the
+    // next is fetched and transformed. At most loadsAtOnce + 1 tickers' bars are in memory.
+    // Results are recorded in ticker order.
+    const loadsAtOnce = profileOf(db).loadsAtOnce;
     const ahead = new AbortController();
     const aheadRequest = { ...request, signal: AbortSignal.any([request.signal!, ahead.signal]) };
     const prepare = (position: number) => this.prepare(tickers[position]!, aheadRequest, state, log.child({ ticker: tickers[position] }));
@@ -162,23 +137,10 @@ export class EtlRunner {
         const prepared = await next!;
         // This ticker's fetch has been classified, so a stop it caused is already in `state`.
         const more = position + 1 < tickers.length;
-        const loadStarted = Date.now();
         const result = this.load(prepared, request);
         loading.push({ position, log: prepared.log, result });
-        next = more && !embedded ? prepare(position + 1) : undefined;
-        if (embedded && prepared.bars) {
-          await result;
-          // Requests that arrived during the merge are read and queued first: ETL statements issued
-          // back to back would make them wait out both. (One longer pause instead of two measured
-          // worse: s1's p99 during a load 110-145 ms against 79-92 ms.)
-          await nextTurn();
-          await nextTurn();
-          // Now, rather than as a pause of its own at a random moment (in steps: see foldCounts).
-          await foldCounts(db).catch(() => {});
-          await this.giveWay(GIVE_WAY_FACTOR * (Date.now() - loadStarted), request.signal!);
-        }
+        next = more ? prepare(position + 1) : undefined;
         while (loading.length >= loadsAtOnce || (!more && loading.length)) await finish();
-        if (more && embedded) next = prepare(position + 1);
       }
       const status = request.signal?.aborted ? 'aborted' : state.error ? 'failed' : 'completed';
       await finishRun(db, runId, status, state.error ?? (status === 'aborted' ? 'stopped: the service is shutting down' : undefined));
@@ -198,12 +160,6 @@ export class EtlRunner {
     recordEtlRun(request.trigger, run.status, run.started_at);
     log.info({ status: run.status, successful: run.successful, failed: run.failed, skipped: run.skipped, total_loaded: run.total_loaded }, 'etl run finished');
     return run;
-  }
-
-  /** Waits up to `ms` while API requests are open (see EtlDeps.foreground). */
-  private async giveWay(ms: number, signal: AbortSignal): Promise<void> {
-    const until = Date.now() + ms;
-    while (this.deps.foreground?.() && Date.now() < until && !signal.aborted) await new Promise((r) => setTimeout(r, 5));
   }
 
   /** Retries recording a failed run every 2 s for up to 10 minutes (the database is down now). */
@@ -241,8 +197,7 @@ export class EtlRunner {
       result.requests = requests;
       if (outcome.kind === 'data') {
         result.fetched_at = this.now().toISOString();
-        await nextTurn(); // the API's turn after parsing the body
-        const transformed = await transformYielding(ticker, outcome.rows, { now, duplicates: outcome.duplicates });
+        const transformed = transform(ticker, outcome.rows, { now, duplicates: outcome.duplicates });
         return {
           log, bars: transformed.bars,
           result: {
@@ -282,7 +237,7 @@ export class EtlRunner {
     const { result, bars, log } = prepared;
     if (!bars) return result;
     try {
-      const counts = await loadBars(this.deps.db, bars, { onBatch: (done) => log.debug({ done, of: bars.length }, 'batch loaded') });
+      const counts = await loadBars(this.deps.db, bars, { signal: request.signal, onBatch: (done) => log.debug({ done, of: bars.length }, 'batch loaded') });
       const changed = counts.inserted + counts.updated;
       return {
         ...result, ...counts, status: changed > 0 ? 'success' : 'no_new_data',

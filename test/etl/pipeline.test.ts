@@ -294,17 +294,6 @@ describe.each(DATABASE_KINDS)('ETL runs on %s', (kind) => {
     await expect(parts.runner.run({ tickers: ['FIRST'], trigger: 'api' })).rejects.toThrow('the ETL is stopped');
   });
 
-  it('gives way to API requests between tickers on the embedded database only', async () => {
-    for (const s of ['W1', 'W2', 'W3']) fake.set(s, { synthetic: 200 });
-    let asked = 0;
-    const config = testConfig({ ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0', ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '10000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '10000' });
-    const { runner } = createEtl(config, t.db, captureLogger(config).logger, { now: () => NOW, foreground: () => { asked++; return true; } });
-    const run = await runner.run({ tickers: ['W1', 'W2', 'W3'], trigger: 'api' });
-    expect(run.successful).toBe(3);
-    if (kind === 'pglite') expect(asked).toBeGreaterThanOrEqual(3); // asked after each loaded ticker, waited while "busy"
-    else expect(asked).toBe(0); // a server serves requests on other connections meanwhile
-  });
-
   it('keeps the key out of reasons, errors and responses, even when the upstream echoes it', async () => {
     fake.set('ECHO1', { body: `<html>upstream error for GET /query?function=TIME_SERIES_DAILY&apikey=${KEY}</html>`, status: 502, contentType: 'text/html' });
     fake.set('ECHO2', { body: JSON.stringify({ Information: `Your key ${KEY} is not premium. This is a premium endpoint.` }) });
