@@ -32,17 +32,23 @@ const ExportQuery = Type.Object({
 const csvLines = (rows: ExportRow[]): string =>
   rows.map((r) => `${r.date},${r.ticker},${r.open},${r.high},${r.low},${r.close},${r.volume}\r\n`).join('');
 
-/** Rows handed to the response so far, and when the response last asked for more. */
-interface Progress { rows: number; at: number }
+/**
+ * Rows handed to the response so far, when the client last took something, and whether the next
+ * batch is being read (a slow statement is the statement timeout's business, not the client's).
+ */
+interface Progress { rows: number; at: number; reading: boolean }
 
 async function* csv(batches: AsyncGenerator<ExportRow[]>, first: ExportRow[] | undefined, progress: Progress): AsyncGenerator<string> {
   progress.rows = first?.length ?? 0;
   yield `${CSV_HEADER}\r\n${first ? csvLines(first) : ''}`;
-  progress.at = Date.now(); // asked for more: what went before has been taken
-  for await (const rows of batches) {
-    progress.rows += rows.length;
-    yield csvLines(rows);
-    progress.at = Date.now();
+  for (;;) {
+    progress.at = Date.now(); // asked for more: what went before has been taken
+    progress.reading = true;
+    const next = await batches.next();
+    progress.reading = false;
+    if (next.done) return;
+    progress.rows += next.value.length;
+    yield csvLines(next.value);
   }
 }
 
@@ -91,12 +97,21 @@ const plugin: FastifyPluginAsync<ExportOptions> = async (fastify, { db, idleTime
     // The first batch is read before answering, so a database that is down still gets a proper
     // 503 problem; later failures can only cut the download short (the status is already sent).
     const first = await batches.next();
-    const progress: Progress = { rows: 0, at: Date.now() };
+    const progress: Progress = { rows: 0, at: Date.now(), reading: false };
     const body = Readable.from(csv(batches, first.done ? undefined : first.value, progress), { objectMode: false });
     body.on('error', (err) => request.log.error({ err, rows_sent: progress.rows }, 'export failed after it started'));
     if (idleTimeoutMs > 0) {
+      // Progress is the client taking bytes: the socket handing more to the kernel, whose buffers
+      // (megabytes on loopback) a slow reader drains for seconds before the next batch is asked for.
+      const socket = reply.raw.socket;
+      let flushed = -1;
       const idle = setInterval(() => {
-        if (Date.now() - progress.at <= idleTimeoutMs) return;
+        const now = socket ? socket.bytesWritten - socket.writableLength : 0;
+        if (now !== flushed) {
+          flushed = now;
+          progress.at = Date.now();
+        }
+        if (progress.reading || Date.now() - progress.at <= idleTimeoutMs) return;
         clearInterval(idle);
         request.log.warn({ rows_sent: progress.rows, idle_ms: Date.now() - progress.at }, `export cut: the client took nothing for ${idleTimeoutMs} ms`);
         body.destroy();

@@ -21,7 +21,7 @@ export interface WorkerData {
 }
 
 /** Slots of the shared state (ms since the epoch, 0: none). */
-export const STATE = { unitStarted: 0, unitDeadline: 1, contended: 2 } as const;
+export const STATE = { unitStarted: 0, unitDeadline: 1, othersActive: 2 } as const;
 
 export type WorkerMessage = { type: 'ready'; sqlPort: number | undefined } | { type: 'failed'; message: string; code?: string } | { type: 'closed' };
 
@@ -52,7 +52,7 @@ async function main(data: WorkerData): Promise<void> {
       Atomics.store(state, STATE.unitStarted, BigInt(started));
       Atomics.store(state, STATE.unitDeadline, BigInt(deadline));
     },
-    onContention: () => Atomics.store(state, STATE.contended, BigInt(Date.now())),
+    onOthers: () => Atomics.store(state, STATE.othersActive, BigInt(Date.now())),
   });
   await wire.init();
   const own = net.createServer();

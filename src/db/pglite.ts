@@ -170,6 +170,6 @@ export async function openPglite(dataDir: string | undefined, options: EmbeddedO
       }
     })(),
   };
-  registerEmbedded(embedded, { lastContention: () => Number(Atomics.load(slots, STATE.contended)) });
+  registerEmbedded(embedded, { othersActiveAt: () => Number(Atomics.load(slots, STATE.othersActive)) });
   return embedded;
 }

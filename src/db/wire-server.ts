@@ -31,8 +31,11 @@ export interface WireServerOptions {
   idleInTransactionMs: number;
   /** Called when a unit starts (with its deadline, 0 for none) and ends (0, 0). */
   onUnit?: (startedAt: number, deadline: number) => void;
-  /** Called when a unit had to wait for another connection's. */
-  onContention?: () => void;
+  /**
+   * Called when a unit starts on a connection other than the one that last held a transaction:
+   * a load's transaction can tell whether anyone else is using the database (profile.ts).
+   */
+  onOthers?: () => void;
   /** Session settings restored after a unit of an outside client (see Conn.outside). */
   sessionSettings: string;
 }
@@ -95,8 +98,10 @@ export class WireServer {
   /** The connection inside a transaction or an unfinished batch: only it may run. */
   private holder: Conn | undefined;
   private running = false;
-  /** The connection whose unit ran last, and whether it came from outside. */
+  /** Whether the unit that ran last came from outside. */
   private lastOutside = false;
+  /** The connection that last held the session in a transaction. */
+  private lastTransaction: Conn | undefined;
   private nextId = 1;
   private parameterStatus = Buffer.alloc(0);
 
@@ -171,10 +176,7 @@ export class WireServer {
     }
     if (!added) return;
     clearTimeout(conn.idleTimer);
-    if (this.holder !== conn && !this.ready.includes(conn)) {
-      if (this.running || this.holder) this.options.onContention?.();
-      this.ready.push(conn);
-    }
+    if (this.holder !== conn && !this.ready.includes(conn)) this.ready.push(conn);
     this.schedule();
   }
 
@@ -262,6 +264,7 @@ export class WireServer {
     const { pglite, sessionSettings, onUnit } = this.options;
     if (this.lastOutside && !conn.outside) await pglite.exec(`RESET ALL; ${sessionSettings}`);
     this.lastOutside = conn.outside;
+    if (conn !== this.lastTransaction) this.options.onOthers?.();
     let tail = Buffer.alloc(0);
     const now = Date.now();
     onUnit?.(now, conn.timeoutMs > 0 ? now + conn.timeoutMs : 0);
@@ -269,7 +272,7 @@ export class WireServer {
       await pglite.execProtocolRawStream(unit.length === 1 ? unit[0]! : Buffer.concat(unit), {
         onRawData: (data) => {
           if (!conn.closed) conn.socket.write(Buffer.from(data));
-          tail = Buffer.concat([tail, data]).subarray(-6);
+          tail = data.length >= 6 ? Buffer.from(data.subarray(-6)) : Buffer.concat([tail, data]).subarray(-6);
         },
       });
     } finally {
@@ -279,10 +282,13 @@ export class WireServer {
     // or no ReadyForQuery yet (a batch ended by Flush, COPY under way): the connection keeps the session.
     const idle = tail.length === 6 && tail[0] === 0x5a && tail.readInt32BE(1) === 5 && tail[5] === 0x49;
     if (idle) {
+      // Released a transaction while others waited for it: they are using the database.
+      if (this.holder === conn && this.ready.length) this.options.onOthers?.();
       if (this.holder === conn) this.holder = undefined;
       if (conn.pending.length && !this.ready.includes(conn)) this.ready.push(conn);
     } else {
       this.holder = conn;
+      this.lastTransaction = conn;
       if (!conn.pending.length) this.watchIdle(conn);
     }
     if (conn.closed && this.holder === conn) await this.cleanUp(conn);

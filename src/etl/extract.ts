@@ -1,6 +1,7 @@
 // TIME_SERIES_DAILY from Alpha Vantage through the shared rate limiter, with bounded retries of
 // the outcomes that may pass (5xx, network, timeout, burst and per-minute limits). The key travels
 // in the query string, so the URL is never logged, and every message that leaves here is redacted.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import pRetry from 'p-retry';
 import { recordAlphaVantageRequest } from '../metrics.ts';
 import { classifyResponse, isTransient, type Outcome } from './classify.ts';
@@ -53,6 +54,8 @@ export class AlphaVantage {
     try {
       const res = await fetch(url, { signal: signal ? AbortSignal.any([timeout, signal]) : timeout, headers: { accept: 'application/json' } });
       const text = await res.text();
+      // Receiving ~1 MB and parsing it are two long steps on the thread that also serves the API.
+      await nextTurn();
       return this.redacted(classifyResponse(res.status, text));
     } catch (err) {
       if (signal?.aborted) throw signal.reason;

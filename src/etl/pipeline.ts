@@ -1,6 +1,7 @@
 // One ETL run: tickers one at a time through the shared limiter; extract → transform → load; a
 // result row per ticker as soon as it is done. One ticker's failure never stops the others, except
 // Alpha Vantage's daily cap (or our own daily budget) and an invalid key, which stop the run.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { foldCounts } from '../db/counts.ts';
 import type { Database } from '../db/database.ts';
 import { profileOf } from '../db/profile.ts';
@@ -16,7 +17,7 @@ import type { FailureKind } from './classify.ts';
 import type { AlphaVantage } from './extract.ts';
 import { chooseOutputSize, isUpToDate } from './freshness.ts';
 import { loadBars } from './load.ts';
-import { transform } from './transform.ts';
+import { transformYielding } from './transform.ts';
 
 export const FREE_KEY_HELP = 'get a free key in 20 seconds at https://www.alphavantage.co/support/#api-key and set ALPHA_VANTAGE_API_KEY';
 
@@ -197,7 +198,8 @@ export class EtlRunner {
       result.requests = requests;
       if (outcome.kind === 'data') {
         result.fetched_at = this.now().toISOString();
-        const transformed = transform(ticker, outcome.rows, { now, duplicates: outcome.duplicates });
+        await nextTurn(); // the API's turn after parsing the body
+        const transformed = await transformYielding(ticker, outcome.rows, { now, duplicates: outcome.duplicates });
         return {
           log, bars: transformed.bars,
           result: {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RawRow } from '../../src/etl/classify.ts';
-import { transform } from '../../src/etl/transform.ts';
+import { transform, transformYielding } from '../../src/etl/transform.ts';
 
 const now = new Date('2024-06-15T12:00:00Z');
 const row = (over: Partial<RawRow> = {}): RawRow => ({ date: '2024-01-02', open: '10.5000', high: '11.0000', low: '10.0000', close: '10.7500', volume: '1000', ...over });
@@ -64,11 +64,22 @@ describe('transform', () => {
     expect(out.rejections).toHaveLength(50);
   });
 
-  it('rejects a bad number and both copies of a duplicate date, and sorts the rest', () => {
+  it.each([1, 2, 3, 500])('transformYielding (slices of %i rows) gives the same result as transform', async (slice) => {
     const rows = Array.from({ length: 10 }, (_, i) => row({ date: `2024-01-${String(10 - i).padStart(2, '0')}`, open: i % 3 ? '10.5' : 'bad' }));
-    rows.push(row({ date: '2024-01-05' }));
-    const out = transform('t', rows, { now });
-    expect(out.rejected).toBe(6);
-    expect(out.bars.map((b) => b.date)).toEqual([...out.bars.map((b) => b.date)].sort());
+    rows.push(row({ date: '2024-01-05' })); // a duplicate date rejects both copies
+    const expected = transform('t', rows, { now });
+    expect(expected.rejected).toBe(6);
+    expect(await transformYielding('t', rows, { now }, slice)).toEqual(expected);
+  });
+
+  it('transformYielding lets other work run between slices', async () => {
+    const rows = Array.from({ length: 6 }, (_, i) => row({ date: `2024-01-0${i + 1}` }));
+    let turns = 0;
+    const counting = (async () => { for (let i = 0; i < 100; i++) { await new Promise((r) => setImmediate(r)); turns++; } })();
+    const out = await transformYielding('T', rows, { now }, 2);
+    const turnsDuring = turns;
+    await counting;
+    expect(out.bars).toHaveLength(6);
+    expect(turnsDuring).toBeGreaterThanOrEqual(2); // one turn per slice boundary at least
   });
 });
