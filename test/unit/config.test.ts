@@ -46,6 +46,8 @@ describe('loadConfig', () => {
     [{ ALPHA_VANTAGE_BASE_URL: 'http://127.0.0.1:9999/query' }, { alphaVantage: expect.objectContaining({ baseUrl: 'http://127.0.0.1:9999/query' }) }],
     [{ ALPHA_VANTAGE_MIN_INTERVAL_MS: '0' }, { alphaVantage: expect.objectContaining({ minIntervalMs: 0 }) }],
     [{ WORKERS: '4', DATABASE_URL: 'postgresql://u@h/db' }, { workers: 4 }],
+    [{ EMBEDDED_SQL_PORT: '5433' }, { embeddedSqlPort: 5433 }],
+    [{}, { embeddedSqlPort: undefined }],
   ])('reads %j', (env, expected) => {
     expect(load(env)).toMatchObject(expected);
   });
@@ -87,6 +89,8 @@ describe('loadConfig', () => {
     [{ WORKERS: '2' }, 'WORKERS: 2 processes need a PostgreSQL server'],
     [{ WORKERS: '0', DATABASE_URL: 'postgresql://u@h/db' }, 'WORKERS'],
     [{ ALPHA_VANTAGE_BASE_URL: 'not a url' }, 'ALPHA_VANTAGE_BASE_URL'],
+    [{ EMBEDDED_SQL_PORT: '0' }, 'EMBEDDED_SQL_PORT'],
+    [{ EMBEDDED_SQL_PORT: '5433', DATABASE_URL: 'postgresql://u@h/db' }, 'EMBEDDED_SQL_PORT: only the embedded database'],
   ])('rejects %j naming %s', (env, variable) => {
     expect(() => load(env)).toThrow(ConfigError);
     try {
