@@ -124,8 +124,12 @@ export async function openPglite(dataDir: string | undefined, options: EmbeddedO
     throw err;
   }
 
+  // The worker answers a new connection only between statements: connecting may take as long as
+  // the statement running then (a 2 s limit, right for a server that may be down, failed a start-up
+  // on a busy host: "Connection terminated due to connection timeout").
+  const connectTimeoutMs = statementTimeoutMs > 0 ? statementTimeoutMs + 5000 : 60_000;
   const db = await openPostgres({
-    socketDir, kind: 'pglite', poolSize: options.poolSize ?? 10, statementTimeoutMs, logger: log, applicationName: 'market-data',
+    socketDir, kind: 'pglite', poolSize: options.poolSize ?? 10, statementTimeoutMs, connectTimeoutMs, logger: log, applicationName: 'market-data',
   });
 
   // A statement past its deadline: the worker is blocked in it and cannot be asked to stop it.
