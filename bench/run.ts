@@ -4,17 +4,20 @@
 //      same SQL with the same client counts — BENCH_RUNS times each, medians reported;
 //   2. the loader against the raw unnest upsert (new, changed, unchanged rows);
 //   3. a 2.5M-row backfill from a local fake Alpha Vantage through `npm run etl`: time, peak memory;
-//   4. the embedded database: s1's p99 while the service loads 500k rows, against its idle p99.
+//   4. the embedded database, before (PGlite on the service's thread, BENCH_BASELINE) and after
+//      (its worker) in the same run: s1, s4, s6 req/s, health while an export streams, and s1's
+//      p99 while the service loads 500k rows against its idle p99.
 // Prints a table, writes bench/results/<time>.json, exits 1 if a target it measures is missed.
 // Env: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/md_bench), BENCH_RUNS=3,
-// BENCH_SECONDS=4, BENCH_WARMUP=1, BENCH_PARTS=http,loader,backfill,pglite, BENCH_WORKERS=1.
+// BENCH_SECONDS=4, BENCH_WARMUP=1, BENCH_PARTS=http,loader,backfill,pglite, BENCH_WORKERS=1, BENCH_BASELINE=<commit>.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { encodeCursor } from '../src/api/cursor.ts';
 import { HAVE_WRK, load, type LoadResult, type Scenario, type Target } from './lib/http-load.ts';
-import { backfill, dropPgliteTemplate, FAKE_KEY, pgliteUnderLoad } from './lib/ingest.ts';
+import { baselineTree, compareEmbedded } from './lib/embedded.ts';
+import { backfill, dropPgliteTemplate, FAKE_KEY, pgliteUnderLoad, type PgliteResult } from './lib/ingest.ts';
 import { loaderCases } from './lib/loader.ts';
 import { pgbench, type SqlScenario } from './lib/pgbench.ts';
 import { ROOT, startFake, startService } from './lib/process.ts';
@@ -197,16 +200,41 @@ async function ingestParts(): Promise<void> {
       check('backfill loaded every row', b.rows, '>=', 2_500_000, `${b.rows} rows`);
     }
     if (PARTS.has('pglite')) {
-      const runs = [];
-      for (let run = 1; run <= RUNS; run++) {
-        runs.push(await pgliteUnderLoad(fake.url, 100, CONNECTIONS, SECONDS, WARMUP));
-        const r = runs.at(-1)!;
-        log(`run ${run} pglite: s1 p99 idle ${r.idle.p99_ms.toFixed(1)} ms, loading ${r.loading.p99_ms.toFixed(1)} ms (${r.rows_loaded_while_measured} rows loaded meanwhile)`);
+      const baseline = baselineTree();
+      try {
+        if (baseline.root) {
+          const e = await compareEmbedded(baseline.root, CONNECTIONS, SECONDS, WARMUP, RUNS, log);
+          results.embedded = e;
+          for (const [name, floor] of [['s1', 0.9], ['s4', 0.7], ['s6', 0.7]] as const) {
+            const r = e.throughput[name]!;
+            check(`PGlite: ${name} in its worker ≥ ${floor * 100}% of in-process`, r.ratio, '>=', floor, `${r.after.rps.toFixed(0)} vs ${r.before.rps.toFixed(0)} req/s (p99 ${r.after.p99_ms.toFixed(1)} vs ${r.before.p99_ms.toFixed(1)} ms)`);
+          }
+          const h = e.health_during_export;
+          check('PGlite: health during an unfiltered export ≤ 100 ms, every probe', h.after.max_ms, '<=', 100,
+            `max ${h.after.max_ms.toFixed(0)} ms over ${h.after.probes} probes (in-process: ${h.before.max_ms.toFixed(0)} ms); export ${h.after.export_ms} vs ${h.before.export_ms} ms`);
+        } else {
+          results.embedded = { note: baseline.note };
+          log(baseline.note!);
+        }
+        const summarise = (runs: PgliteResult[]) => ({ runs, ratio: median(runs.map((r) => r.ratio)), idle_p99_ms: median(runs.map((r) => r.idle.p99_ms)), loading_p99_ms: median(runs.map((r) => r.loading.p99_ms)) });
+        const after: PgliteResult[] = [];
+        const before: PgliteResult[] = [];
+        for (let run = 1; run <= RUNS; run++) {
+          for (const [side, runs, root] of [['after', after, undefined], ['before', before, baseline.root]] as const) {
+            if (side === 'before' && !root) continue;
+            runs.push(await pgliteUnderLoad(fake.url, 100, CONNECTIONS, SECONDS, WARMUP, root));
+            const r = runs.at(-1)!;
+            log(`run ${run} pglite ${side}: s1 p99 idle ${r.idle.p99_ms.toFixed(1)} ms, loading ${r.loading.p99_ms.toFixed(1)} ms (${r.rows_loaded_while_measured} rows loaded meanwhile)`);
+          }
+        }
+        results.pglite = { ...summarise(after), before: before.length ? summarise(before) : undefined };
+        const a = summarise(after);
+        check('PGlite: s1 p99 during a 500k-row load ≤ 2× idle', a.ratio, '<=', 2, `${a.loading_p99_ms.toFixed(1)} vs ${a.idle_p99_ms.toFixed(1)} ms` +
+          (before.length ? ` (in-process: ${summarise(before).loading_p99_ms.toFixed(1)} vs ${summarise(before).idle_p99_ms.toFixed(1)} ms)` : ''));
+      } finally {
+        dropPgliteTemplate();
+        if (baseline.root) fs.rmSync(baseline.root, { recursive: true, force: true });
       }
-      dropPgliteTemplate();
-      const ratio = median(runs.map((r) => r.ratio));
-      results.pglite = { runs, ratio, idle_p99_ms: median(runs.map((r) => r.idle.p99_ms)), loading_p99_ms: median(runs.map((r) => r.loading.p99_ms)) };
-      check('PGlite: s1 p99 during a 500k-row load ≤ 3× idle', ratio, '<=', 3, `${median(runs.map((r) => r.loading.p99_ms)).toFixed(1)} vs ${median(runs.map((r) => r.idle.p99_ms)).toFixed(1)} ms`);
     }
   } finally {
     await fake.stop();
@@ -231,6 +259,13 @@ if (results.loader) {
   console.log(`\n| loader case | loader rows/s | raw upsert rows/s | loader ÷ raw | raw into a plain table (no triggers; first run) |\n|---|---|---|---|---|`);
   for (const c of results.loader as { case: string; loader_rows_per_s: number; raw_rows_per_s: number; plain_rows_per_s: number; ratio: number }[]) {
     console.log(`| ${c.case} | ${c.loader_rows_per_s} | ${c.raw_rows_per_s} | ${fmt(c.ratio * 100)}% | ${c.plain_rows_per_s} |`);
+  }
+}
+const embedded = results.embedded as { throughput?: Record<string, { before: LoadResult; after: LoadResult; ratio: number }> } | undefined;
+if (embedded?.throughput) {
+  console.log(`\n| embedded database | in-process req/s (p99 ms) | worker req/s (p99 ms) | worker ÷ in-process |\n|---|---|---|---|`);
+  for (const [name, r] of Object.entries(embedded.throughput)) {
+    console.log(`| ${name} | ${fmt(r.before.rps)} (${fmt(r.before.p99_ms, 1)}) | ${fmt(r.after.rps)} (${fmt(r.after.p99_ms, 1)}) | ${fmt(r.ratio * 100)}% |`);
   }
 }
 console.log(`\n| target | measured | |\n|---|---|---|`);

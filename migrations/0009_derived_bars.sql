@@ -72,17 +72,22 @@ CREATE FUNCTION period_end(kind text, d date) RETURNS date LANGUAGE sql IMMUTABL
 $$;
 
 -- Remakes the periods of the pending ranges (those committed: a range written meanwhile stays
--- for the next time); returns how many tickers it remade. One session at a time. One statement:
+-- for the next time) of every ticker, or of the first `max_tickers` (a caller folding in steps);
+-- returns how many tickers it remade. One session at a time. One statement:
 -- periods with bars are upserted, periods left without bars deleted (disjoint rows); its
 -- data-modifying parts run to completion whether read or not.
-CREATE FUNCTION fold_derived_bars() RETURNS bigint LANGUAGE plpgsql AS $$
+CREATE FUNCTION fold_derived_bars(max_tickers bigint DEFAULT NULL) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     folded bigint;
 BEGIN
     IF NOT pg_try_advisory_xact_lock(727000005) THEN
         RETURN 0;
     END IF;
-    WITH moved AS (DELETE FROM derived_bars_pending RETURNING ticker, lo, hi),
+    WITH moved AS (
+        DELETE FROM derived_bars_pending
+        WHERE max_tickers IS NULL OR ticker IN (SELECT DISTINCT ticker FROM derived_bars_pending ORDER BY ticker LIMIT max_tickers)
+        RETURNING ticker, lo, hi
+    ),
     ranges AS (SELECT ticker, min(lo) AS lo, max(hi) AS hi FROM moved GROUP BY ticker),
     periods AS (
         SELECT f.ticker, i.interval, period_start(i.interval, f.lo) AS lo, period_end(i.interval, f.hi) AS hi

@@ -11,7 +11,6 @@ import { registerDocs } from './api/docs.ts';
 import { registerErrorHandlers } from './api/errors.ts';
 import { registerJsonBodyParser } from './api/json-body.ts';
 import { registerSecurity, serverOptions } from './api/security.ts';
-import type { Traffic } from './api/traffic.ts';
 import { registerDrainOnClose } from './api/drain.ts';
 import { registerMetrics } from './metrics.ts';
 import { validatorCompiler } from './api/validation.ts';
@@ -31,8 +30,6 @@ export interface AppDeps {
   logger: Logger;
   /** The ETL the trigger route runs; built from config when not given. */
   etl?: Etl;
-  /** Kept up to date with the requests being answered (the ETL gives way to them). */
-  traffic?: Traffic;
   /** The built dashboard (default web/dist). */
   webDir?: string;
 }
@@ -52,7 +49,7 @@ class RequestLog extends LogController {
   }
 }
 
-export async function buildApp({ config, db, logger, etl, webDir, traffic }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, etl, webDir }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     logController: new RequestLog(),
@@ -79,7 +76,6 @@ export async function buildApp({ config, db, logger, etl, webDir, traffic }: App
     reply.header('x-request-id', request.id);
     done();
   });
-  traffic?.register(app);
 
   const theEtl = etl ?? createEtl(config, db, logger);
   registerMetrics(app, { budget: () => theEtl.limiter.remainingToday(), pool: db.poolStats?.bind(db) });
@@ -88,7 +84,7 @@ export async function buildApp({ config, db, logger, etl, webDir, traffic }: App
   await app.register(marketDataRoutes, { prefix: '/api/v1', db, config });
   await app.register(tickerRoutes, { prefix: '/api/v1', db });
   await app.register(etlRoutes, { prefix: '/api/v1', db, config, etl: theEtl });
-  await app.register(exportRoutes, { prefix: '/api/v1', db });
+  await app.register(exportRoutes, { prefix: '/api/v1', db, idleTimeoutMs: config.http.requestTimeoutMs });
   await app.register(tickerSummaryRoutes, { prefix: '/api/v1', db });
   await app.register(dashboard, { dir: webDir });
   return app;

@@ -9,6 +9,7 @@ import { DATASETS, type Dataset } from './sources/source.ts';
 const Env = Type.Object({
   DATABASE_URL: Type.Optional(Type.String()),
   DATA_DIR: Type.String({ default: './data', minLength: 1 }),
+  EMBEDDED_SQL_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   PORT: Type.Integer({ default: 8000, minimum: 0, maximum: 65535 }),
   API_KEY: Type.Optional(Type.String()),
@@ -44,6 +45,8 @@ export interface Config {
   /** PostgreSQL server URL (driver suffix such as `+asyncpg` removed); unset means embedded PGlite. */
   databaseUrl: string | undefined;
   dataDir: string;
+  /** While the service runs, its embedded database also accepts PostgreSQL clients on 127.0.0.1:this. */
+  embeddedSqlPort: number | undefined;
   host: string;
   port: number;
   apiKey: string | undefined;
@@ -66,7 +69,7 @@ export interface Config {
     /** A refused entitlement (a premium-only request) is tried again after this many days. */
     entitlementRecheckDays: number;
   };
-  /** Server statement_timeout in ms (0: none); PGlite has no equivalent. */
+  /** statement_timeout in ms (0: none): the server's, or the embedded database worker's (db/pglite.ts). */
   databaseStatementTimeoutMs: number;
   http: {
     /** Time to receive a request and to answer it, in ms (0: none); POST /etl/run is exempt from the latter. */
@@ -168,6 +171,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
     problems.push(`TRUST_PROXY: must be true, false or proxy addresses/CIDRs, got "${trustText}"`);
   }
 
+  if (raw?.EMBEDDED_SQL_PORT !== undefined && databaseUrl) {
+    problems.push('EMBEDDED_SQL_PORT: only the embedded database listens on it; with DATABASE_URL, connect to that server instead');
+  }
   if (raw && raw.WORKERS > 1 && !databaseUrl) {
     problems.push(`WORKERS: ${raw.WORKERS} processes need a PostgreSQL server (DATABASE_URL); the embedded database allows one process`);
   }
@@ -180,6 +186,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   return {
     databaseUrl,
     dataDir: raw.DATA_DIR,
+    embeddedSqlPort: raw.EMBEDDED_SQL_PORT,
     host: raw.HOST,
     port: raw.PORT,
     apiKey,

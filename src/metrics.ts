@@ -65,7 +65,7 @@ const poolSources: PoolSource[] = [];
 // Collected before the budget gauge, whose query would otherwise show up as a waiting request.
 new client.Gauge({
   name: 'db_pool_connections',
-  help: 'PostgreSQL pool connections by state: total (open), idle, waiting (requests queued for a connection). Absent on the embedded database',
+  help: 'Database pool connections by state: total (open), idle, waiting (requests queued for a connection); the embedded database is reached through a pool too',
   labelNames: ['state'] as const,
   registers: [registry],
   aggregator: 'sum', // one pool per worker

@@ -4,7 +4,6 @@ import cluster from 'node:cluster';
 import os from 'node:os';
 import { buildApp } from './app.ts';
 import { stopAccepting } from './api/drain.ts';
-import { Traffic } from './api/traffic.ts';
 import type { Config } from './config.ts';
 import { Maintenance } from './db/maintenance.ts';
 import { createEtl } from './etl/index.ts';
@@ -22,7 +21,7 @@ export interface ServeOptions {
 export async function serve(config: Config, logger: Logger, options: ServeOptions): Promise<void> {
   let db;
   try {
-    db = await openMigratedDatabase(config, logger);
+    db = await openMigratedDatabase(config, logger, { sqlPort: true });
   } catch (err) {
     fatal(logger, err, `cannot open ${describeDatabase(config)}`);
   }
@@ -31,9 +30,8 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
     logger.warn('API_KEY is not set: writes (POST, PUT, PATCH, DELETE) are open to anyone who can reach this port');
   }
 
-  const traffic = new Traffic();
   const etl = createEtl(config, db, logger);
-  const app = await buildApp({ config, db, logger, etl, traffic });
+  const app = await buildApp({ config, db, logger, etl });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
@@ -42,6 +40,10 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
   }
   if (options.announce) {
     logger.info({ database: describeDatabase(config), docs: `http://${config.host}:${config.port}/docs` }, 'market data service started');
+    if (!config.databaseUrl && config.embeddedSqlPort !== undefined) {
+      logger.warn({ sql: `postgresql://postgres@127.0.0.1:${config.embeddedSqlPort}/postgres` },
+        'EMBEDDED_SQL_PORT: any local process may connect to the embedded database without a password (docs/embedded-database.md)');
+    }
   }
 
   const scheduler = config.etl.enabled && options.schedule

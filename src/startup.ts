@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openDatabase, type Database } from './db/index.ts';
 import { migrate } from './db/migrate.ts';
+import { profileOf } from './db/profile.ts';
 import { loggerFromConfig, type Logger } from './logger.ts';
 
 export function configOrExit(): Config {
@@ -28,17 +29,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Opens the database and applies pending migrations. A server that is still starting (compose,
  * systemd) is waited for, up to about a minute; anything else fails at once.
  */
-export async function openMigratedDatabase(config: Config, logger: Logger): Promise<Database> {
-  const db = await openDatabase(config, logger);
+export async function openMigratedDatabase(config: Config, logger: Logger, options: { sqlPort?: boolean } = {}): Promise<Database> {
+  // Never a process that takes requests it cannot answer: the supervisor (or the user) restarts it.
+  const db = await openDatabase(config, logger, { ...options, onLost: (err) => fatal(logger, err, 'the embedded database stopped') });
   for (let attempt = 1; ; attempt++) {
     try {
       await migrate(db, { logger });
       return db;
     } catch (err) {
-      const code = (err as { code?: string }).code ?? '';
-      const transient = db.kind === 'postgres' && (/^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|57P03)$/.test(code) ||
-        /timeout exceeded when trying to connect|Connection terminated/.test((err as Error).message));
-      if (!transient || attempt >= 20) {
+      if (!profileOf(db).transientAtStart(err) || attempt >= 20) {
         await db.close().catch(() => {});
         throw err;
       }

@@ -59,10 +59,10 @@ export interface PgliteResult { idle: LoadResult; loading: LoadResult; rows_load
 let template: { dir: string; firstDate: string; lastDate: string } | undefined;
 
 /** An embedded database with 100 tickers × 2,000 days, made once and copied for every run. */
-async function seededPglite(): Promise<{ dir: string; firstDate: string; lastDate: string }> {
+export async function seededPglite(): Promise<{ dir: string; firstDate: string; lastDate: string }> {
   if (!template) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-bench-pglite-template-'));
-    const db = await openPglite(dir);
+    const db = await openPglite(dir, { statementTimeoutMs: 0 }); // seeding 200k rows is one long statement
     try {
       await migrate(db);
       await db.exec(seedSql({ tickers: 100, days: 2000, endDate: '2024-12-31' }));
@@ -88,12 +88,12 @@ export function dropPgliteTemplate(): void {
  * s1 against the service on PGlite: idle, then while POST /etl/run loads `loadTickers` × 5,000
  * rows. The load only has to outlast the measurement; the service is stopped after it.
  */
-export async function pgliteUnderLoad(fakeUrl: string, loadTickers: number, connections: number, seconds: number, warmup: number): Promise<PgliteResult> {
+export async function pgliteUnderLoad(fakeUrl: string, loadTickers: number, connections: number, seconds: number, warmup: number, root?: string): Promise<PgliteResult> {
   const { dir, firstDate, lastDate } = await seededPglite();
   try {
     const symbols = tickerList('P', loadTickers);
     await warmFake(fakeUrl, symbols);
-    const service = await startService({ DATA_DIR: dir, ETL_ENABLED: 'false', LOG_LEVEL: 'warn', ALPHA_VANTAGE_BASE_URL: fakeUrl, ALPHA_VANTAGE_API_KEY: FAKE_KEY, ...NO_LIMITS });
+    const service = await startService({ DATA_DIR: dir, ETL_ENABLED: 'false', LOG_LEVEL: 'warn', ALPHA_VANTAGE_BASE_URL: fakeUrl, ALPHA_VANTAGE_API_KEY: FAKE_KEY, ...NO_LIMITS }, root);
     try {
       const target = { url: service.url, ntickers: 100, firstDate, lastDate, maxId: 200_000, tag: 'PGL' };
       // As for the server scenarios: a start-up warm-up (JIT, the database's cache), then three times

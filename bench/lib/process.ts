@@ -31,9 +31,9 @@ const killLive = () => { for (const proc of live) { try { process.kill(-proc.pid
 process.once('exit', killLive);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { killLive(); process.exit(130); });
 
-export function node(script: string, args: string[], env: Record<string, string>): Child {
+export function node(script: string, args: string[], env: Record<string, string>, cwd = ROOT): Child {
   const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
   live.add(proc);
@@ -53,10 +53,10 @@ export function node(script: string, args: string[], env: Record<string, string>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts the service and waits for health 200. */
-export async function startService(env: Record<string, string>): Promise<Child & { url: string }> {
+/** Starts the service (from another checkout when `root` is given) and waits for health 200. */
+export async function startService(env: Record<string, string>, root = ROOT): Promise<Child & { url: string }> {
   const port = await freePort();
-  const child = node('src/main.ts', [], { ...env, PORT: String(port) });
+  const child = node('src/main.ts', [], { ...env, PORT: String(port) }, root);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {

@@ -63,7 +63,8 @@ export function problemResponses(...statuses: number[]): Record<number, unknown>
 }
 
 // Connection-level failures: the request may succeed once the database is back.
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+// ENOENT: the embedded database's socket while its worker restarts (db/pglite.ts).
+const UNAVAILABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
 
 // query_canceled (statement_timeout), deadlock_detected, serialization_failure, lock_not_available.
 const BUSY_CODES = new Set(['57014', '40P01', '40001', '55P03']);

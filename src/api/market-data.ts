@@ -7,7 +7,8 @@ import type { Database } from '../db/index.ts';
 import {
   batchedGet, batchedInsert, deleteMarketData, getPrices, updateMarketData, type MarketDataPatch,
 } from '../db/market-data.ts';
-import { batchedList, LIST_BATCHING } from '../db/market-data-list.ts';
+import { batchedList } from '../db/market-data-list.ts';
+import { profileOf } from '../db/profile.ts';
 import { checkPrices, parseDate, parseTicker, PRICE_FIELDS, type FieldError } from '../model/bar.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { invalid, ProblemError, problemResponses } from './errors.ts';
@@ -80,7 +81,7 @@ const plugin: FastifyPluginAsync<MarketDataRoutesOptions> = async (fastify, { db
   const notFound = (id: number) => new ProblemError(404, `market data ${id} not found`);
   // Concurrent listings, reads by id and creates share statements (src/db/batcher.ts).
   const getMarketData = batchedGet(db);
-  const listMarketData = batchedList(db, LIST_BATCHING[db.kind]);
+  const listMarketData = batchedList(db, profileOf(db).listBatching);
   const insertMarketData = batchedInsert(db);
 
   app.get('/market-data', {

@@ -12,10 +12,7 @@ import { PROBLEM_TYPE, problem, ProblemError } from './errors.ts';
 /** Routes that may legitimately run for minutes: a synchronous ETL run waits on Alpha Vantage's limits. */
 const LONG_ROUTES = new Set(['POST /api/v1/etl/run']);
 
-/**
- * A request that waits on background work rather than being it: exempt from the request timeout,
- * and not traffic the ETL gives way to (it would give way to its own trigger).
- */
+/** A request that waits on background work rather than being it: exempt from the request timeout. */
 export const isLongRequest = (request: FastifyRequest): boolean => LONG_ROUTES.has(`${request.method} ${request.routeOptions.url}`);
 
 /**
@@ -125,8 +122,10 @@ function registerWatchdog(app: FastifyInstance, timeoutMs: number): void {
       // byte) answers that one 408 — the client is slow, not the service — and closes the socket.
       // (Injected requests have no `complete`: they arrive whole.)
       if (request.raw.complete === false) continue;
-      if (reply.raw.headersSent) reply.raw.destroy(); // a stream already under way: cut it, it cannot become an error
-      else void reply.send(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'FST_ERR_HANDLER_TIMEOUT' }));
+      // A stream already under way (an export) is bounded by its own idle timeout instead: one
+      // that keeps making progress runs to its end (export.ts).
+      if (reply.raw.headersSent) continue;
+      void reply.send(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'FST_ERR_HANDLER_TIMEOUT' }));
     }
   }, Math.max(10, Math.min(1000, Math.floor(timeoutMs / 4))));
   timer.unref();

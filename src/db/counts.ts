@@ -1,11 +1,8 @@
 // The maintained counts (rows per day, rows per ticker) take writers' changes as appended deltas
 // (migration 0005); folding them into the counts is this module's job. Readers never depend on it:
 // they add whatever deltas are pending. Folding keeps those reads small.
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Database, Queryable } from './database.ts';
-
-/** Day deltas folded per statement on the embedded database: ~500 take it a few milliseconds. */
-const EMBEDDED_STEP = 500;
+import { profileOf } from './profile.ts';
 
 /**
  * One fold: every pending delta, or the earliest days' deltas, about `maxRows` of them
@@ -17,17 +14,12 @@ export async function compactCounts(db: Queryable, maxRows?: number): Promise<nu
 }
 
 /**
- * Folds everything pending. On a server in one statement; on the embedded database `step` day
- * deltas per statement with a turn of the event loop between, because there a statement holds the
- * one connection the API also needs: the ~5,000 deltas of a full ticker history took 40–100 ms
- * folded at once.
+ * Folds everything pending: in one statement, or `step` day deltas per statement where a
+ * statement holds the database for everyone (the embedded database, see profile.ts).
  */
-export async function foldCounts(db: Database, step = EMBEDDED_STEP): Promise<number> {
-  if (db.kind === 'postgres') return compactCounts(db);
+export async function foldCounts(db: Database, step = profileOf(db).countFoldStep): Promise<number> {
+  if (step === undefined) return compactCounts(db);
   let folded = 0;
-  for (let n; (n = await compactCounts(db, step)) > 0;) {
-    folded += n;
-    await nextTurn();
-  }
+  for (let n; (n = await compactCounts(db, step)) > 0;) folded += n;
   return folded;
 }

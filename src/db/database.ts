@@ -1,6 +1,6 @@
 // The database seen by the rest of the service: the same SQL on embedded PGlite and on a
-// PostgreSQL server. Both drivers are configured to return rows of the same shape
-// (see `parsers` below), so nothing above this layer knows which one it talks to.
+// PostgreSQL server, both through `pg` (postgres.ts; the embedded one behind its worker, see
+// pglite.ts), with the type parsers below. What still differs by kind lives in profile.ts.
 
 export type Row = Record<string, unknown>;
 
@@ -12,8 +12,8 @@ export interface QueryResult<T> {
 
 export interface QueryOptions {
   /**
-   * Name for a server-side prepared statement (pg only; PGlite ignores it). Hot queries are
-   * parsed and planned once per connection instead of on every call.
+   * Name for a server-side prepared statement. Hot queries are parsed and planned once per
+   * connection instead of on every call.
    */
   name?: string;
 }
@@ -25,6 +25,7 @@ export interface Queryable {
 }
 
 export interface Database extends Queryable {
+  /** Which database this is: read by profile.ts only. */
   readonly kind: 'pglite' | 'postgres';
   /** Runs fn in one transaction on one connection; rolls back if fn throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
@@ -36,7 +37,7 @@ export interface Database extends Queryable {
   /** Resolves when the database answers a trivial query within timeoutMs, rejects otherwise. */
   ping(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
-  /** Connection pool usage, for metrics (a server pool only; PGlite is one in-process connection). */
+  /** Connection pool usage, for metrics. */
   poolStats?(): PoolStats;
 }
 
@@ -62,7 +63,7 @@ function parseTimestamptz(text: string): string {
 
 const identity = (text: string): string => text;
 
-/** Text parsers shared by both drivers: prices stay exact decimal strings, dates stay `YYYY-MM-DD`. */
+/** Text parsers of the pool (postgres.ts): prices stay exact decimal strings, dates stay `YYYY-MM-DD`. */
 export const parsers: Record<number, (text: string) => unknown> = {
   [OID.INT8]: parseInt8,
   [OID.NUMERIC]: identity,

@@ -8,7 +8,8 @@
 // Derived weeks and months are kept in derived_bars (migration 0009), for the periods without a
 // stored bar; the periods of ranges whose bars changed and are not folded yet are made here from
 // the bars themselves, so reads are exact.
-import type { Queryable } from './database.ts';
+import type { Database, Queryable } from './database.ts';
+import { profileOf } from './profile.ts';
 
 export type LongInterval = '1w' | '1mo' | '1q' | '1y';
 
@@ -97,8 +98,19 @@ long_bars AS (
   };
 }
 
-/** Remakes the derived weeks and months of the pending ranges; returns how many tickers (0 if another session is at it). */
-export async function foldDerivedBars(db: Queryable): Promise<number> {
-  const { rows } = await db.query<{ folded: number | string }>('SELECT fold_derived_bars() AS folded', [], { name: 'fold_derived_bars' });
+/** One fold of the pending ranges, of every ticker or of the first `maxTickers`; returns how many tickers (0 if another session is at it). */
+export async function foldDerivedBarsOnce(db: Queryable, maxTickers?: number): Promise<number> {
+  const { rows } = await db.query<{ folded: number | string }>('SELECT fold_derived_bars($1::bigint) AS folded', [maxTickers ?? null], { name: 'fold_derived_bars' });
   return Number(rows[0]!.folded);
+}
+
+/**
+ * Remakes the derived weeks and months of every pending range: in one statement, or a few
+ * tickers per statement where a statement holds the database for everyone (see profile.ts).
+ */
+export async function foldDerivedBars(db: Database, step = profileOf(db).derivedFoldStep): Promise<number> {
+  if (step === undefined) return foldDerivedBarsOnce(db);
+  let folded = 0;
+  for (let n; (n = await foldDerivedBarsOnce(db, step)) > 0;) folded += n;
+  return folded;
 }

@@ -1,7 +1,7 @@
 // Housekeeping the service does while it runs: folding count deltas and derived bars every 2 s
 // (see counts.ts, derived-bars.ts),
 // vacuuming the count tables that folding churns, and, on the embedded database, what
-// PostgreSQL's autovacuum does on a server. PGlite runs
+// PostgreSQL's autovacuum does on a server (profile.ts: ownVacuum). PGlite runs
 // no background workers, so without this its tables would never be vacuumed (dead rows from
 // updates and from the deltas would pile up) nor analyzed (the planner would guess, and pick
 // bad plans).
@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import { foldCounts } from './counts.ts';
 import { foldDerivedBars } from './derived-bars.ts';
 import type { Database, Queryable } from './database.ts';
+import { profileOf } from './profile.ts';
 
 const COMPACT_EVERY_MS = 2000;
 /**
@@ -28,15 +29,15 @@ const TIDY_EVERY_MS = 10 * 60_000;
 const FIRST_TIDY_AFTER_MS = 15_000;
 /**
  * market_data itself changes by updates rarely (a revised bar, an API edit), and its first vacuum
- * after a large load reads every page — seconds during which PGlite's one connection serves
- * nothing — so it is vacuumed once a day.
+ * after a large load reads every page — seconds during which the embedded database, one
+ * statement at a time, serves nothing else — so it is vacuumed once a day.
  */
 const VACUUM_DATA_EVERY_MS = 24 * 3_600_000;
 
 /**
  * Whether market_data's planner statistics are missing or describe a table whose size has since
  * changed by more than autovacuum's default threshold (50 rows + 10%). ANALYZE samples the table
- * (0.2 s on PGlite at 200k rows, with the API waiting), so it only runs when it would tell the
+ * (0.2 s on PGlite at 200k rows, with every other statement waiting), so it only runs when it would tell the
  * planner something new. The row count is the maintained total, read in O(1).
  */
 export async function statisticsStale(db: Queryable): Promise<boolean> {
@@ -75,13 +76,15 @@ export class Maintenance {
       await this.db.exec(`VACUUM (ANALYZE, SKIP_LOCKED) ${COUNT_TABLES.join(', ')}`);
       this.folded = false; // tasks never overlap (run), so nothing was folded meanwhile
     });
-    if (this.db.kind === 'pglite') {
+    if (profileOf(this.db).ownVacuum) {
       // One statement each: several in one exec would form a transaction, where VACUUM cannot run.
       const tidy = async () => {
         await this.db.exec(`VACUUM (ANALYZE) ${SMALL_TABLES.join(', ')}`);
         if (await statisticsStale(this.db)) await this.db.exec('ANALYZE market_data');
       };
-      this.timers.push(setTimeout(() => this.run(tidy), this.times.firstTidyMs).unref());
+      // The first one is not skipped for a task already running, but tried again shortly.
+      const first = () => { if (!this.run(tidy)) this.timers.push(setTimeout(first, this.times.compactMs).unref()); };
+      this.timers.push(setTimeout(first, this.times.firstTidyMs).unref());
       this.every(this.times.tidyMs, tidy);
       this.every(this.times.vacuumDataMs, () => this.db.exec('VACUUM market_data'));
     }
@@ -96,9 +99,10 @@ export class Maintenance {
     this.timers.push(setInterval(() => this.run(task), ms).unref());
   }
 
-  /** One task at a time; a task due while another runs is skipped (it comes again). */
-  private run(task: () => Promise<unknown>): void {
-    this.running ??= task().then(
+  /** One task at a time; a task due while another runs is skipped (it comes again). Says whether it started. */
+  private run(task: () => Promise<unknown>): boolean {
+    if (this.running) return false;
+    this.running = task().then(
       () => { this.failing = false; },
       (err: Error) => {
         // A database outage shows everywhere else; say it once here, not every 2 s.
@@ -106,5 +110,6 @@ export class Maintenance {
         this.failing = true;
       },
     ).finally(() => { this.running = undefined; });
+    return true;
   }
 }

@@ -3,9 +3,9 @@
 // is its own SQL text and its own prepared statement, so PostgreSQL plans it for the indexes it
 // can use rather than one generic plan full of `$1 IS NULL OR …`. Concurrent listings of one
 // variant share a statement (see batchedList).
-import { FACTORS_JOIN, type Adjustment } from './adjustments.ts';
+import { adjustedPrice, adjustedVolume, FACTORS_JOIN, type Adjustment } from './adjustments.ts';
 import { Batcher, type BatcherOptions } from './batcher.ts';
-import type { Database, Queryable } from './database.ts';
+import type { Queryable } from './database.ts';
 import { barsOf } from './derived-bars.ts';
 import { RECORD_JSON, recordJson } from './record-json.ts';
 
@@ -49,8 +49,12 @@ export interface Built {
  */
 export const SEEK_FROM_ROWS = 1000;
 
-/** The SQL of one listing (exported for the benchmark, which replays it through pgbench). */
-export function buildList(filter: ListFilter, page: ListPage): Built {
+/**
+ * The SQL of one listing (exported for the benchmark, which replays it through pgbench): a page
+ * of JSON records with its total and last key, or (`rows`, for exports) the page's rows as plain
+ * columns, prices as the shortest exact decimal text.
+ */
+export function buildList(filter: ListFilter, page: ListPage, output: 'json' | 'rows' = 'json'): Built {
   const params: unknown[] = [];
   const types: string[] = [];
   const add = (value: unknown, type: string): string => {
@@ -155,9 +159,20 @@ export function buildList(filter: ListFilter, page: ListPage): Built {
     : `SELECT concat('[', string_agg(${recordJson({
       alias: 'p.', id: daily, interval: `'${interval}'`, adjustment, derived: daily ? undefined : 'p.derived',
     })}, ',' ORDER BY p.date ${dir}, p.ticker ASC), ']') FROM page p${adjustment === 'raw' ? '' : ` ${FACTORS_JOIN}`}`;
-  const text = `WITH ${source}${seek}page AS (
+  const head = `WITH ${source}${seek}page AS (
   ${pageSql}
-)
+)`;
+  if (output === 'rows') {
+    const adjusted = adjustment === 'raw' ? undefined : adjustment;
+    const price = (c: string) => (adjusted ? adjustedPrice(`p.${c}`, adjusted) : `trim_scale(p.${c})`);
+    const text = `${head}
+SELECT p.date, p.ticker, ${price('open')} AS open, ${price('high')} AS high, ${price('low')} AS low, ${price('close')} AS close,
+  ${adjusted ? adjustedVolume('p.volume') : 'p.volume'} AS volume
+FROM page p${adjusted ? ` ${FACTORS_JOIN}` : ''}
+ORDER BY p.date ${dir}, p.ticker ASC`;
+    return { name: `bars_rows_${key.join('_')}`, text, params, types };
+  }
+  const text = `${head}
 SELECT (${total}) AS total,
   (SELECT count(*) FROM page) AS count,
   (${items}) AS items,
@@ -203,19 +218,6 @@ function batchOf(built: Built): string {
 CROSS JOIN LATERAL (${lateral}) AS r
 ORDER BY q.i`;
 }
-
-/**
- * How listings batch, per database. A statement runs in one backend, on one core: on a server
- * the default (2 statements of up to 64) made s1's 32 connections ~2 statements of 16 listings
- * each, run one listing after another, and the 2-core host sat 30% idle at ~3,600 req/s.
- * Statements of at most 8, 4 at once, keep both cores busy: measured interleaved, s1 medians
- * 5,200–5,600 req/s against 3,600 (2026-12-03, AMD EPYC, 11% idle). PGlite has one connection,
- * where more statements only queue, so it keeps the default.
- */
-export const LIST_BATCHING: Record<Database['kind'], BatcherOptions> = {
-  postgres: { maxInFlight: 4, maxBatch: 8 },
-  pglite: {},
-};
 
 /**
  * listMarketData with concurrent listings of one variant answered by one statement (natural

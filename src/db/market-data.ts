@@ -173,7 +173,7 @@ export interface UpsertCounts { inserted: number; updated: number; unchanged: nu
 // One statement per batch: unnest turns seven arrays into rows (7 bind parameters whatever the
 // batch size), a row whose values did not change is left alone by the IS DISTINCT FROM guard, and
 // `xmax = 0` tells a fresh insert from an update in RETURNING.
-export const upsertFrom = (source: string) => `WITH upserted AS (
+const upsertFrom = (source: string) => `WITH upserted AS (
   INSERT INTO market_data AS m (ticker, date, open, high, low, close, volume)
   SELECT ticker, date, open, high, low, close, volume FROM ${source}
   ON CONFLICT (ticker, date) DO UPDATE SET
@@ -185,7 +185,7 @@ export const upsertFrom = (source: string) => `WITH upserted AS (
 )
 SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM upserted`;
 
-export const UNNEST_BARS = 'unnest($1::varchar[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::bigint[]) AS b(ticker, date, open, high, low, close, volume)';
+const UNNEST_BARS = 'unnest($1::varchar[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::bigint[]) AS b(ticker, date, open, high, low, close, volume)';
 export const UPSERT_SQL = upsertFrom(UNNEST_BARS);
 
 /** The seven column arrays that UNNEST_BARS takes. */

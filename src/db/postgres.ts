@@ -1,4 +1,5 @@
-// A PostgreSQL server through a `pg` connection pool.
+// A PostgreSQL server through a `pg` connection pool — a server at a URL, or the embedded
+// database's worker on its private socket (pglite.ts): one driver and one code path for both.
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { parsers, withTimeout, type Database, type Queryable, type QueryOptions, type QueryResult } from './database.ts';
@@ -10,7 +11,12 @@ const types = {
 };
 
 export interface PostgresOptions {
-  url: string;
+  /** A server's URL; or, instead, `socketDir`. */
+  url?: string;
+  /** The directory of the embedded database worker's Unix socket (pglite.ts). */
+  socketDir?: string;
+  /** What the database is (see profile.ts); a server unless said otherwise. */
+  kind?: Database['kind'];
   poolSize: number;
   logger?: Logger;
   /** How long a request may wait for a connection before failing (a down server fails faster). */
@@ -50,7 +56,7 @@ function queryable(client: pg.Pool | pg.PoolClient): Queryable {
 
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
   const pool = new pg.Pool({
-    connectionString: options.url,
+    ...(options.socketDir ? { host: options.socketDir, user: 'postgres', database: 'postgres' } : { connectionString: options.url }),
     max: options.poolSize,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
     idleTimeoutMillis: 30_000,
@@ -89,7 +95,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
 
   const self = queryable(pool);
   return {
-    kind: 'postgres',
+    kind: options.kind ?? 'postgres',
     query: self.query,
     exec: self.exec,
     async transaction(fn) {

@@ -7,6 +7,7 @@ import pRetry from 'p-retry';
 import { replaceDividends, replaceSplits } from '../db/corporate-actions.ts';
 import { foldCounts } from '../db/counts.ts';
 import { foldDerivedBars } from '../db/derived-bars.ts';
+import { profileOf } from '../db/profile.ts';
 import type { Database } from '../db/database.ts';
 import { listEntitlements, recordEntitlement } from '../db/entitlements.ts';
 import {
@@ -79,9 +80,6 @@ export interface RunnerDeps {
 }
 
 export interface StartedRun { runId: number; done: Promise<RunDetail> }
-
-/** Tickers' bars loading at once on a server, each in its own transaction. */
-const SERVER_LOADS_AT_ONCE = 2;
 
 type Result = Omit<TickerResult, 'finished_at'>;
 interface Ticker {
@@ -233,7 +231,7 @@ export class EtlRunner {
 
     // Items are fetched one after another (the limiter serialises them anyway) and loaded in the
     // background, at most `loadsAtOnce` at a time; results are recorded in plan order.
-    const loadsAtOnce = db.kind === 'postgres' ? SERVER_LOADS_AT_ONCE : 1;
+    const loadsAtOnce = profileOf(db).loadsAtOnce;
     const inFlight: Promise<void>[] = [];
     let recorder = Promise.resolve();
     const record = (item: WorkItem, outcome: Promise<DatasetResult & { fetchedAt?: string; rejections?: TickerResult['rejections'] }>) => {
@@ -421,7 +419,9 @@ export class EtlRunner {
         if (item.dataset === 'daily') {
           const bars = transform(item.ticker, data.rows, { now, duplicates: data.duplicates });
           checked = bars;
-          if (bars.rows.length) counts = await loadBars(db, bars.rows, { onBatch: (done) => log.debug({ ticker: item.ticker, done, of: bars.rows.length }, 'batch loaded') });
+          if (bars.rows.length) {
+            counts = await loadBars(db, bars.rows, { signal, onBatch: (done) => log.debug({ ticker: item.ticker, done, of: bars.rows.length }, 'batch loaded') });
+          }
         } else {
           const bars = transformPeriods(item.ticker, item.dataset === 'weekly' ? '1w' : '1mo', data.rows, { now, duplicates: data.duplicates });
           checked = bars;

@@ -259,6 +259,18 @@ describe.each(DATABASE_KINDS)('adjusted and derived bars on %s', (kind) => {
     }
     const weeks = (await all('interval=1w&ticker=AAA&order=asc')).items;
     expect(weeks.some((w) => w.derived) && weeks.some((w) => !w.derived)).toBe(true);
+
+    // The export streams the same rows, adjusted and derived alike.
+    for (const query of ['adjustment=total', 'adjustment=split&interval=1w&order=asc', 'interval=1q&adjustment=total']) {
+      const res = await app.inject(`/api/v1/market-data/export?${query}`);
+      expect(res.statusCode).toBe(200);
+      const lines = res.body.trimEnd().split('\r\n');
+      expect(lines[0]).toBe('date,ticker,open,high,low,close,volume');
+      const listed = (await all(query)).items;
+      expect(lines.slice(1)).toEqual(listed.map((i) => [i.date, i.ticker, i.open, i.high, i.low, i.close, i.volume].join(',')));
+    }
+    expect((await app.inject('/api/v1/market-data/export?ticker=AAA&interval=1w&adjustment=split')).headers['content-disposition'])
+      .toBe('attachment; filename="market-data_AAA_1w_split-adjusted.csv"');
   });
 
   it('refuses an unknown interval or adjustment with a 422 naming the field', async () => {

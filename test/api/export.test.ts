@@ -1,6 +1,7 @@
 // GET /api/v1/market-data/export: the listing's rows as streamed CSV, batch by batch.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CSV_HEADER, EXPORT_BATCH_SIZE } from '../../src/api/export.ts';
+import { CSV_HEADER } from '../../src/api/export.ts';
+import { profileOf } from '../../src/db/profile.ts';
 import type { Queryable } from '../../src/db/database.ts';
 import { exportBatches } from '../../src/db/market-data-export.ts';
 import { testApp } from '../helpers/app.ts';
@@ -60,7 +61,7 @@ describe.each(DATABASE_KINDS)('market data export on %s', (kind) => {
     expect(headers['content-disposition']).toBe('attachment; filename="market-data.csv"');
     expect(headers['transfer-encoding']).toBe('chunked'); // streamed, not buffered into one body
     const total = TICKERS.length * DAYS + 1;
-    expect(total).toBeGreaterThan(EXPORT_BATCH_SIZE[kind]);
+    expect(total).toBeGreaterThan(profileOf(t.db).exportBatchSize);
     expect(lines).toHaveLength(total);
     expect(lines).toEqual((await listAll('')).map(asLine));
   });

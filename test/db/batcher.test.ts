@@ -1,9 +1,10 @@
 // Reads by id and creates that arrive together share statements; each caller still gets exactly
 // its own answer, a refused row fails alone, and a lone request is not held back.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Queryable } from '../../src/db/database.ts';
+import type { Database, Queryable } from '../../src/db/database.ts';
 import { batchedGet, batchedInsert } from '../../src/db/market-data.ts';
-import { batchedList, listMarketData, LIST_BATCHING, type ListFilter, type ListPage } from '../../src/db/market-data-list.ts';
+import { batchedList, listMarketData, type ListFilter, type ListPage } from '../../src/db/market-data-list.ts';
+import { profileOf } from '../../src/db/profile.ts';
 import type { Bar } from '../../src/model/bar.ts';
 import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 
@@ -109,8 +110,9 @@ describe.each(DATABASE_KINDS)('batched reads and creates on %s', (kind) => {
   it('spreads concurrent listings over statements of at most maxBatch, each still exact', async () => {
     await t.db.query(`INSERT INTO market_data (ticker, date, open, high, low, close, volume)
       SELECT 'M' || n, date '2024-01-01' + d, 10, 11, 9, 10.5, d FROM generate_series(1, 30) n, generate_series(0, 9) d`);
-    const { maxBatch } = LIST_BATCHING.postgres;
-    const list = batchedList(counted, LIST_BATCHING.postgres);
+    const serverBatching = profileOf({ kind: 'postgres' } as Database).listBatching;
+    const { maxBatch } = serverBatching;
+    const list = batchedList(counted, serverBatching);
     const asks = Array.from({ length: 30 }, (_, i): [ListFilter, ListPage] => [{ tickers: [`M${i + 1}`], startDate: '2024-01-03', order: 'desc' }, { size: 5 }]);
     const together = await Promise.all(asks.map(([f, p]) => list(f, p)));
     // No statement over maxBatch, at least one full: 30 listings in ≥ 4 statements.

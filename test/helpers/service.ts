@@ -51,7 +51,7 @@ export async function startService(env: Record<string, string>, options: { waitH
     },
   };
   if (options.waitHealthy !== false) {
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 60_000; // a fresh embedded database (initdb in its worker) on a busy 2-core host
     while ((await health(url, 1000)) !== 200) {
       if (proc.exitCode !== null || Date.now() > deadline) {
         await service.stop('SIGKILL');

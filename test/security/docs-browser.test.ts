@@ -86,7 +86,7 @@ describe.runIf(fs.existsSync(CHROMIUM))('API docs in a browser under the securit
       await page.click('input.search-input');
       await page.keyboard.type('daily bars', { delay: 30 });
       await expect.poll(menus, { timeout: 10_000 }).toBeGreaterThan(before); // the results list appeared
-      expect(await page.textContent('.menu-content [role="menu"]')).toContain('List bars: daily, weekly or monthly');
+      expect(await page.textContent('.menu-content [role="menu"]')).toContain('List bars: daily to yearly, raw or adjusted');
     });
     expect(v).toMatchObject({ violations: [], cspConsole: [], errors: [], foreign: [] });
   });

@@ -52,6 +52,8 @@ describe('loadConfig', () => {
     [{ CORPORATE_ACTIONS_REFRESH_DAYS: '30', ENTITLEMENT_RECHECK_DAYS: '1.5' }, { etl: expect.objectContaining({ actionsRefreshDays: 30, entitlementRecheckDays: 1.5 }) }],
     [{ ALPHA_VANTAGE_MAX_BODY_BYTES: '2097152' }, { alphaVantage: expect.objectContaining({ maxBodyBytes: 2_097_152 }) }],
     [{ WORKERS: '4', DATABASE_URL: 'postgresql://u@h/db' }, { workers: 4 }],
+    [{ EMBEDDED_SQL_PORT: '5433' }, { embeddedSqlPort: 5433 }],
+    [{}, { embeddedSqlPort: undefined }],
   ])('reads %j', (env, expected) => {
     expect(load(env)).toMatchObject(expected);
   });
@@ -96,6 +98,8 @@ describe('loadConfig', () => {
     [{ WORKERS: '2' }, 'WORKERS: 2 processes need a PostgreSQL server'],
     [{ WORKERS: '0', DATABASE_URL: 'postgresql://u@h/db' }, 'WORKERS'],
     [{ ALPHA_VANTAGE_BASE_URL: 'not a url' }, 'ALPHA_VANTAGE_BASE_URL'],
+    [{ EMBEDDED_SQL_PORT: '0' }, 'EMBEDDED_SQL_PORT'],
+    [{ EMBEDDED_SQL_PORT: '5433', DATABASE_URL: 'postgresql://u@h/db' }, 'EMBEDDED_SQL_PORT: only the embedded database'],
   ])('rejects %j naming %s', (env, variable) => {
     expect(() => load(env)).toThrow(ConfigError);
     try {

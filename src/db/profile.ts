@@ -1,0 +1,122 @@
+// What still differs between the embedded database and a PostgreSQL server, in one place: the
+// rest of the code asks this module and runs one path. The embedded database runs one statement
+// at a time (one PGlite session behind the worker's wire server, see wire-server.ts), a
+// transaction holds it for everyone, and it has no autovacuum; a server runs statements on as
+// many backends (and cores) as it has.
+import type { BatcherOptions } from './batcher.ts';
+import type { Database } from './database.ts';
+
+export interface Profile {
+  /** How concurrent listings share statements (batcher.ts). */
+  listBatching: BatcherOptions;
+  /** Rows per export query: on the embedded database each one holds it for everyone else. */
+  exportBatchSize: number;
+  /** Rows per upsert statement of a load. */
+  loadBatchSize: number;
+  /** Tickers loading at once, each in its own transaction. */
+  loadsAtOnce: number;
+  /** Day deltas folded per statement (undefined: all in one). */
+  countFoldStep: number | undefined;
+  /** Tickers whose derived weeks and months are remade per statement (undefined: all in one). */
+  derivedFoldStep: number | undefined;
+  /** Vacuum and analyze the tables ourselves (PGlite runs no autovacuum). */
+  ownVacuum: boolean;
+  /** Whether an error opening the database may pass by waiting (a server still starting). */
+  transientAtStart(err: unknown): boolean;
+  /**
+   * After a load that took `loadMs`: on the embedded database, waits while other connections are
+   * using it, up to LOAD_YIELD_FACTOR × loadMs, so that under steady API traffic loads take a
+   * bounded share of it and run at full speed otherwise. Resolves at once on a server.
+   */
+  afterLoad(loadMs: number, signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * A load holds the embedded database for its whole transaction (measured 110–280 ms for 5,000
+ * rows with the API busy, round trips to the service's thread included), during which no
+ * statement of anyone else runs; a p99 only ignores such stalls while they stay rare.
+ */
+export const LOAD_YIELD_FACTOR = 12;
+/**
+ * Another connection started a statement this recently: the database counts as in use. Under
+ * load the API's statements come in bursts tens of milliseconds apart (its thread parses
+ * requests in between), so a shorter window ended the pause while the API was still busy.
+ */
+export const BUSY_WITHIN_MS = 100;
+
+interface EmbeddedHooks {
+  /**
+   * When a statement last started on a connection other than the one that last held a
+   * transaction, or others were found waiting as one ended (wire-server.ts: onOthers).
+   */
+  othersActiveAt(): number;
+}
+const embedded = new WeakMap<Database, EmbeddedHooks>();
+
+/** Called by pglite.ts for each embedded database it opens. */
+export function registerEmbedded(db: Database, hooks: EmbeddedHooks): void {
+  embedded.set(db, hooks);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const SERVER_TRANSIENT_CODES = /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|57P03)$/;
+
+const server: Profile = {
+  // One listing statement runs in one backend, on one core: statements of at most 8, 4 at once,
+  // kept both cores of a 2-core host busy (s1 5,200–5,600 req/s against 3,600 with 2 × 16).
+  listBatching: { maxInFlight: 4, maxBatch: 8 },
+  exportBatchSize: 5000,
+  loadBatchSize: 5000,
+  // Two loads keep two backends busy: a 2.5M-row backfill took 68–77 s with one, 42–58 s with two.
+  loadsAtOnce: 2,
+  countFoldStep: undefined,
+  derivedFoldStep: undefined,
+  ownVacuum: false,
+  transientAtStart: (err) => SERVER_TRANSIENT_CODES.test((err as { code?: string }).code ?? '') ||
+    /timeout exceeded when trying to connect|Connection terminated/.test((err as Error).message),
+  afterLoad: async () => {},
+};
+
+function embeddedProfile(db: Database): Profile {
+  const hooks = embedded.get(db);
+  return {
+    // More statements at once only queue in the worker: the batcher's defaults.
+    listBatching: {},
+    // ~1,000 rows take a few milliseconds: a health check waits no longer than that behind an export.
+    exportBatchSize: 1000,
+    loadBatchSize: 1000,
+    loadsAtOnce: 1,
+    // The ~5,000 deltas of a full history took 40–100 ms folded at once; 500 take a few ms.
+    countFoldStep: 500,
+    // A ticker's 20 years are ~5,000 bars to aggregate: tens of milliseconds each.
+    derivedFoldStep: 1,
+    ownVacuum: true,
+    transientAtStart: () => false,
+    afterLoad: async (loadMs, signal) => {
+      if (!hooks) return;
+      const started = Date.now() - loadMs;
+      const until = Date.now() + LOAD_YIELD_FACTOR * loadMs;
+      // During the load nobody else could start a statement: others busy just before it still are.
+      let last = hooks.othersActiveAt();
+      if (last >= started - BUSY_WITHIN_MS) last = Math.max(last, Date.now());
+      while (!signal?.aborted && Date.now() < until) {
+        last = Math.max(last, hooks.othersActiveAt());
+        if (Date.now() - last >= BUSY_WITHIN_MS) break;
+        await sleep(5);
+      }
+    },
+  };
+}
+
+const profiles = new WeakMap<Database, Profile>();
+
+/** The behaviour that suits `db`: the one place that asks which kind of database it is. */
+export function profileOf(db: Database): Profile {
+  let profile = profiles.get(db);
+  if (!profile) {
+    profile = db.kind === 'pglite' ? embeddedProfile(db) : server;
+    profiles.set(db, profile);
+  }
+  return profile;
+}
