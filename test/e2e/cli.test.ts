@@ -28,7 +28,8 @@ function npmRun(args: string[], env: Record<string, string>): Promise<{ code: nu
   });
 }
 
-describe.each(DATABASE_KINDS)('CLI on %s', (kind) => {
+// Each command is a process that starts the embedded database (a worker, seconds on a busy host).
+describe.each(DATABASE_KINDS)('CLI on %s', { timeout: 180_000 }, (kind) => {
   let fake: FakeAlphaVantage;
   let dir: string;
   let env: Record<string, string>;

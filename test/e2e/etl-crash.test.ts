@@ -16,7 +16,8 @@ const KEY = 'AVKEY-crash-test-777777';
 const TICKERS = ['BIGA', 'BIGB', 'BIGC'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.each(DATABASE_KINDS)('SIGKILL during an ETL load on %s', (kind) => {
+// Two services and two openings of the database: a fresh embedded one takes ~15 s to create on a busy host.
+describe.each(DATABASE_KINDS)('SIGKILL during an ETL load on %s', { timeout: 180_000 }, (kind) => {
   // Per ticker: several batches on either database. The server writes a 5,000-row batch in tens of
   // milliseconds, so it gets ten: with four, a busy CI machine noticed the first batch's log line
   // only after the ticker had committed (the kill came too late to test anything).

@@ -13,7 +13,7 @@ const AV_KEY = 'AVKEY-SECRET-1234567890';
 const API_KEY = 'service-api-key-0987654321';
 const bar = { ticker: 'E2E', date: '2024-01-15', open: '150.10', high: 155, low: 149, close: 153, volume: 3_000_000_000 };
 
-describe('npm start on the embedded database', () => {
+describe('npm start on the embedded database', { timeout: 180_000 }, () => {
   let dataDir: string;
   beforeAll(() => { dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-e2e-')); });
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
