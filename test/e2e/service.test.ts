@@ -6,19 +6,21 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrivatePostgres, freePort, PRIVATE_POSTGRES_AVAILABLE, type PrivatePostgres } from '../helpers/private-postgres.ts';
-import { health, ROOT, startService } from '../helpers/service.ts';
+import { health, MARKET_DATA, ROOT, startService } from '../helpers/service.ts';
 import { SERVER_URL } from '../helpers/databases.ts';
 
 const AV_KEY = 'AVKEY-SECRET-1234567890';
 const API_KEY = 'service-api-key-0987654321';
 const bar = { ticker: 'E2E', date: '2024-01-15', open: '150.10', high: 155, low: 149, close: 153, volume: 3_000_000_000 };
 
-describe('npm start on the embedded database', () => {
+describe('the service on the embedded database', () => {
   let dataDir: string;
   beforeAll(() => { dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-e2e-')); });
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-  it('serves, refuses a second process on the same DATA_DIR, stops cleanly and keeps the data', async () => {
+  it('starts over a lock left by a dead container, refuses a second process, stops cleanly and keeps the data', async () => {
+    // What a container that stopped uncleanly leaves: its pid (1) and its hostname, gone since.
+    fs.writeFileSync(path.join(dataDir, 'service.lock'), JSON.stringify({ pid: 1, host: 'f00dfeedbeef', since: '2026-01-01T00:00:00.000Z' }));
     const first = await startService({ DATA_DIR: dataDir, ALPHA_VANTAGE_API_KEY: AV_KEY });
     try {
       expect(await health(first.url)).toBe(200);
@@ -28,14 +30,15 @@ describe('npm start on the embedded database', () => {
       expect(created.status).toBe(201);
       expect(first.output().split('API_KEY is not set').length - 1).toBe(1);
 
-      // The second start is `npm start` itself, as a user would type it.
-      const second = spawnSync('npm', ['start'], {
+      // The second start is `market-data serve` (what `npm start` runs once built).
+      const second = spawnSync(MARKET_DATA[0], [...MARKET_DATA.slice(1), 'serve'], {
         cwd: ROOT, encoding: 'utf8', timeout: 60_000,
         env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: String(await freePort()), LOG_FORMAT: 'json', ETL_ENABLED: 'false' },
       });
       expect(second.status).not.toBe(0);
       expect(second.status).not.toBeNull();
       expect(`${second.stdout}${second.stderr}`).toContain(path.resolve(dataDir));
+      expect(`${second.stdout}${second.stderr}`).toContain(`in use by another process (pid ${first.proc.pid})`);
       expect(await health(first.url)).toBe(200);
     } finally {
       const started = Date.now();
@@ -65,7 +68,7 @@ describe('npm start on the embedded database', () => {
   });
 });
 
-describe.runIf(SERVER_URL && PRIVATE_POSTGRES_AVAILABLE)('npm start on a PostgreSQL server', () => {
+describe.runIf(SERVER_URL && PRIVATE_POSTGRES_AVAILABLE)('the service on a PostgreSQL server', () => {
   let pg: PrivatePostgres;
   beforeAll(async () => { pg = await createPrivatePostgres(); });
   afterAll(() => pg?.destroy());
