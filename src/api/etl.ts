@@ -10,7 +10,7 @@ import type { Etl } from '../etl/index.ts';
 import { RunInProgressError } from '../etl/pipeline.ts';
 import { untilNextRun } from '../etl/scheduler.ts';
 import { ProblemError, problemResponses } from './errors.ts';
-import { StringEnum, TICKER_MESSAGE } from './schemas.ts';
+import { StringEnum, TICKER_LIST, TICKER_MESSAGE } from './schemas.ts';
 
 const RunStatus = StringEnum(['running', 'completed', 'failed', 'aborted'] as const);
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
@@ -56,7 +56,7 @@ export const RunDetailSchema = Type.Object({ ...RunSummary.properties, details: 
 const withLoaded = (run: RunDetail) => ({ ...run, details: run.details.map((d) => ({ ...d, loaded: d.inserted + d.updated })) });
 
 const Tickers = Type.Array(
-  Type.String({ pattern: '^\\s*[A-Za-z0-9.-]{1,16}\\s*(,\\s*[A-Za-z0-9.-]{1,16}\\s*)*$', maxLength: 2000, 'x-message': `must be tickers (${TICKER_MESSAGE}), comma-separated` }),
+  Type.String({ pattern: TICKER_LIST, maxLength: 2000, 'x-message': `must be tickers (${TICKER_MESSAGE}), comma-separated` }),
   { maxItems: 500, description: 'Tickers to run (repeat or comma-separate); default DEFAULT_TICKERS' },
 );
 

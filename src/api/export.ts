@@ -10,7 +10,7 @@ import type { Database } from '../db/index.ts';
 import { exportBatches, type ExportRow } from '../db/market-data-export.ts';
 import type { ListFilter } from '../db/market-data-list.ts';
 import { invalid, problemResponses } from './errors.ts';
-import { DateParam, StringEnum, TICKER_MESSAGE } from './schemas.ts';
+import { DateParam, StringEnum, TICKER_LIST, TICKER_MESSAGE } from './schemas.ts';
 
 export const CSV_HEADER = 'date,ticker,open,high,low,close,volume';
 
@@ -18,7 +18,6 @@ export const CSV_HEADER = 'date,ticker,open,high,low,close,volume';
 export const EXPORT_BATCH_SIZE = { postgres: 5000, pglite: 1000 } as const;
 
 // The listing's filters (see market-data.ts), without its paging.
-const TICKER_LIST = '^\\s*[A-Za-z0-9.-]{1,16}\\s*(,\\s*[A-Za-z0-9.-]{1,16}\\s*)*$';
 const ExportQuery = Type.Object({
   ticker: Type.Optional(Type.Array(
     Type.String({ pattern: TICKER_LIST, maxLength: 1000, 'x-message': `must be tickers (${TICKER_MESSAGE}), comma-separated` }),

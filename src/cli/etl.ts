@@ -2,6 +2,7 @@
 // finishes, a summary table at the end. Exit status 1 when a ticker or the run failed.
 import { parseArgs } from 'node:util';
 import { createEtl } from '../etl/index.ts';
+import { TICKER_PATTERN } from '../model/bar.ts';
 import { configOrExit, describeDatabase, fatal, openMigratedDatabase } from '../startup.ts';
 import { cliLogger, usageError } from './common.ts';
 import { summaryTable, tickerLine } from './report.ts';
@@ -33,8 +34,8 @@ if (args.values.help) {
 const config = configOrExit();
 const logger = cliLogger(config);
 const given = [...(args.values.tickers ?? []), ...args.positionals].flatMap((t) => t.split(',')).map((t) => t.trim().toUpperCase()).filter(Boolean);
-const bad = given.filter((t) => !/^[A-Z0-9.-]{1,16}$/.test(t));
-if (bad.length) usageError(`not tickers (A-Z 0-9 . -, 1-16 characters): ${bad.join(', ')}`, USAGE);
+const bad = given.filter((t) => !TICKER_PATTERN.test(t));
+if (bad.length) usageError(`not tickers (1-16 of A-Z 0-9 . -, starting with a letter or digit): ${bad.join(', ')}`, USAGE);
 const tickers = given.length ? given : config.etl.defaultTickers;
 
 let db;
