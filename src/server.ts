@@ -5,7 +5,7 @@ import os from 'node:os';
 import { buildApp } from './app.ts';
 import { stopAccepting } from './api/drain.ts';
 import { Traffic } from './api/traffic.ts';
-import type { Config } from './config.ts';
+import { openWritesWarning, type Config } from './config.ts';
 import { Maintenance } from './db/maintenance.ts';
 import { createEtl } from './etl/index.ts';
 import { Scheduler } from './etl/scheduler.ts';
@@ -27,9 +27,8 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
     fatal(logger, err, `cannot open ${describeDatabase(config)}`);
   }
 
-  if (!config.apiKey && options.announce) {
-    logger.warn('API_KEY is not set: writes (POST, PUT, PATCH, DELETE) are open to anyone who can reach this port');
-  }
+  const warning = openWritesWarning(config);
+  if (warning && options.announce) logger.warn(warning);
 
   const traffic = new Traffic();
   const etl = createEtl(config, db, logger, { foreground: () => traffic.busy() });

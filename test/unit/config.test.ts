@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       port: 8000,
       apiKey: undefined,
+      allowOpenWrites: false,
       logLevel: 'info',
       logFormat: 'json',
       defaultPageSize: 50,
@@ -20,7 +21,7 @@ describe('loadConfig', () => {
       alphaVantage: { apiKey: 'demo', baseUrl: 'https://www.alphavantage.co/query', requestsPerMinute: 5, requestsPerDay: 25, minIntervalMs: 1000 },
       etl: { enabled: true, intervalMinutes: 5, defaultTickers: ['AAPL', 'GOOGL', 'MSFT', 'AMZN', 'TSLA'] },
       databaseStatementTimeoutMs: 30_000,
-      http: { requestTimeoutMs: 30_000, rateLimitPerMinute: 0, corsOrigins: [], trustProxy: false },
+      http: { requestTimeoutMs: 30_000, rateLimitPerMinute: 0, corsOrigins: [], allowedHosts: ['localhost', '127.0.0.1', '::1'], trustProxy: false },
     });
   });
 
