@@ -1,6 +1,7 @@
 // The service as a process: `npm start` on the embedded database and on a PostgreSQL server,
 // the data directory lock, graceful shutdown, and a server outage survived without a restart.
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -52,8 +53,27 @@ describe('the service on the embedded database', () => {
       const list = await (await fetch(`${again.url}/api/v1/market-data?ticker=e2e`)).json() as { total: number; items: object[] };
       expect(list.total).toBe(1);
       expect(list.items[0]).toMatchObject({ ticker: 'E2E', open: 150.1, volume: 3_000_000_000 });
+
+      // Readiness over a kept-alive connection: 200, then 503 from the moment SIGTERM starts the drain.
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const ready = () => new Promise<{ status: number; draining: boolean }>((resolve, reject) => {
+        http.get(`${again.url}/api/v1/health/ready`, { agent }, (res) => {
+          let body = '';
+          res.on('data', (d) => { body += d; });
+          res.on('end', () => resolve({ status: res.statusCode!, draining: (JSON.parse(body) as { draining: boolean }).draining }));
+        }).on('error', reject);
+      });
+      try {
+        expect(await ready()).toEqual({ status: 200, draining: false });
+        again.proc.kill('SIGTERM');
+        let answer = await ready();
+        for (const until = Date.now() + 1000; answer.status === 200 && Date.now() < until;) answer = await ready();
+        expect(answer).toEqual({ status: 503, draining: true });
+      } finally {
+        agent.destroy();
+      }
     } finally {
-      expect(await again.stop()).toBe(0);
+      expect(await (again.proc.killed ? again.exited : again.stop())).toBe(0); // a second SIGTERM would kill it
     }
   });
 

@@ -167,13 +167,14 @@ describe('hardening on the embedded database', () => {
     const a = await app();
     const post = (headers: Record<string, string>, url = '/api/v1/market-data', date = '2024-04-01') =>
       a.inject({ method: 'POST', url, payload: bar({ ticker: 'SITE', date }), headers });
-    for (const headers of [
+    const crossSite: Record<string, string>[] = [
       { origin: 'https://evil.example' },
       { origin: 'null' },
       { 'sec-fetch-site': 'cross-site' },
       { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
       { origin: 'http://localhost:9999', 'sec-fetch-site': 'same-site' },
-    ]) {
+    ];
+    for (const headers of crossSite) {
       const res = await post(headers);
       expect(res.statusCode, JSON.stringify(headers)).toBe(403);
       expect(res.headers['content-type']).toMatch(PROBLEM);
