@@ -1,5 +1,6 @@
 // Security headers, CORS on and off, the per-client rate limit, body limits, unknown fields,
 // the request timeouts and the database statement timeout — each through the real app.
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
@@ -212,6 +213,41 @@ describe('hardening on the embedded database', () => {
       expect(res.statusCode, method).toBe(413);
       expect(res.headers['content-type']).toMatch(PROBLEM);
       expect(res.json()).toMatchObject({ status: 413, title: 'Payload Too Large' });
+    }
+  });
+
+  it('answers 413 to oversized bodies sent as fast as possible, every client reading it, none reset', async () => {
+    const config = testConfig();
+    const a = await buildApp({ config, db: t.db, logger: captureLogger(config).logger });
+    await a.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = a.server.address() as AddressInfo;
+    // The clients run in a process of their own, as real ones do (sharing this event loop, they
+    // would always read the answer before the server's close reached them). fetch (undici) gives
+    // up on a request whose body it can no longer write, even with the 413 already there to read:
+    // a server that closes while the client still sends shows as EPIPE or ECONNRESET.
+    const clients = `
+      const body = Buffer.alloc(2 * 1024 * 1024, 'x'); // 2 MB, 32 times the limit
+      const send = async () => {
+        try {
+          const res = await fetch('http://127.0.0.1:${port}/api/v1/market-data', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+          const answer = await res.json();
+          return res.status === 413 && answer.status === 413 ? '413' : String(res.status);
+        } catch (err) {
+          return err.cause?.code ?? err.message;
+        }
+      };
+      const counts = {};
+      for (const outcome of await Promise.all(Array.from({ length: 200 }, send))) counts[outcome] = (counts[outcome] ?? 0) + 1;
+      console.log(JSON.stringify(counts));`;
+    try {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', clients], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      await new Promise((resolve) => child.once('exit', resolve));
+      console.log(`200 POSTs of 2 MB at once: ${out.trim()}`);
+      expect(JSON.parse(out)).toEqual({ 413: 200 });
+    } finally {
+      await a.close();
     }
   });
 
