@@ -36,9 +36,16 @@ async function* csv(batches: AsyncGenerator<ExportRow[]>, first: ExportRow[] | u
   for await (const rows of batches) yield csvLines(rows);
 }
 
-/** market-data[_TICKER…][_from-DATE][_to-DATE].csv — only [A-Z0-9._-], so no quoting issues. */
-function fileName(filter: ListFilter): string {
-  const parts = ['market-data', ...(filter.tickers ?? [])];
+/** Tickers named in a download's file name; more are counted instead (100 of them made 1.7 kB). */
+const NAMED_TICKERS = 5;
+
+/**
+ * market-data[_TICKER…|_N-tickers][_from-DATE][_to-DATE].csv — only [A-Z0-9._-], so no quoting
+ * issues, and at most ~130 characters.
+ */
+export function fileName(filter: ListFilter): string {
+  const tickers = filter.tickers ?? [];
+  const parts = ['market-data', ...(tickers.length > NAMED_TICKERS ? [`${tickers.length}-tickers`] : tickers)];
   if (filter.startDate) parts.push(`from-${filter.startDate}`);
   if (filter.endDate) parts.push(`to-${filter.endDate}`);
   return `${parts.join('_')}.csv`;
