@@ -51,7 +51,7 @@ export function runPrimary(config: Config, logger: Logger): void {
       else w.once('exit', (code) => resolve(code ?? 1));
     }));
     for (const w of workers) w.process.kill('SIGTERM');
-    const killer = setTimeout(() => workers.forEach((w) => w.process.kill('SIGKILL')), 12_000);
+    const killer = setTimeout(() => { for (const w of workers) w.process.kill('SIGKILL'); }, 12_000);
     const codes = await Promise.all(exits);
     clearTimeout(killer);
     logger.info('stopped');

@@ -11,7 +11,7 @@ import { batchedList, LIST_BATCHING } from '../db/market-data-list.ts';
 import { checkPrices, parseDate, parseTicker, PRICE_FIELDS, type FieldError } from '../model/bar.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { invalid, ProblemError, problemResponses } from './errors.ts';
-import { DateParam, IdParams, MarketDataRecord, PriceIn, StringEnum, TICKER_LIST, TICKER_MESSAGE, TICKER_TEXT, VolumeIn } from './schemas.ts';
+import { DateParam, IdParams, PriceIn, StringEnum, TICKER_LIST, TICKER_MESSAGE, TICKER_TEXT, VolumeIn } from './schemas.ts';
 
 /**
  * Sends JSON text made by the database (src/db/record-json.ts). The route schemas still document

@@ -35,7 +35,7 @@ describe('parsePrice', () => {
     ['1,5', 'must be a decimal number'],
     ['0x10', 'must be a decimal number'],
     ['1'.repeat(65), 'must be a decimal number'],
-    ['0'.repeat(64) + '1', 'must be a decimal number'],
+    [`${'0'.repeat(64)}1`, 'must be a decimal number'],
     ['1.', 'must be a decimal number'],
     ['.5', 'must be a decimal number'],
     ['0.000000', 'must be greater than 0'],
