@@ -100,9 +100,12 @@ const LOOPBACK = new net.BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
 
+/** A host name as compared: lower case, an IPv6 address without its brackets. */
+export const bareHost = (host: string): string => host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+
 /** Whether HOST reaches this machine only: `localhost`, 127.0.0.0/8, ::1. (0.0.0.0 and :: are every interface.) */
 export function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const bare = bareHost(host);
   if (bare === 'localhost') return true;
   const family = net.isIP(bare);
   return family !== 0 && LOOPBACK.check(bare, family === 4 ? 'ipv4' : 'ipv6');
@@ -174,14 +177,14 @@ export function loadConfig(options: LoadOptions = {}): Config {
 
   const host = text('HOST', '127.0.0.1');
   const hostsText = source.ALLOWED_HOSTS?.trim();
-  const givenHosts = hostsText ? hostsText.split(',').map((h) => h.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1')).filter(Boolean) : [];
+  const givenHosts = hostsText ? hostsText.split(',').map(bareHost).filter(Boolean) : [];
   const badHosts = givenHosts.filter((h) => h !== '*' && !/^[a-z0-9.:-]+$/.test(h));
   if (badHosts.length) problems.push(`ALLOWED_HOSTS: not host names (no scheme, port or path), or *: ${badHosts.join(', ')}`);
   // Bound to loopback, a page of any site can still send requests here through a name that
   // resolves to 127.0.0.1 (DNS rebinding): only the names this machine is reached by are answered,
   // and those given. The loopback names always are (health checks use them).
   const allowedHosts = givenHosts.includes('*') || (!givenHosts.length && !isLoopback(host)) ? undefined
-    : [...new Set(['localhost', '127.0.0.1', '::1', host.toLowerCase().replace(/^\[(.*)\]$/, '$1'), ...givenHosts])];
+    : [...new Set(['localhost', '127.0.0.1', '::1', bareHost(host), ...givenHosts])];
 
   const trustText = text('TRUST_PROXY', 'false').trim();
   const trustProxy = TRUE.has(trustText.toLowerCase()) ? true : FALSE.has(trustText.toLowerCase()) ? false

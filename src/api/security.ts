@@ -7,7 +7,7 @@ import cors from '@fastify/cors';
 import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
-import type { Config } from '../config.ts';
+import { bareHost, type Config } from '../config.ts';
 import { PROBLEM_TYPE, problem, ProblemError } from './errors.ts';
 
 /** Routes that may legitimately run for minutes: a synchronous ETL run waits on Alpha Vantage's limits. */
@@ -139,7 +139,7 @@ function registerWatchdog(app: FastifyInstance, timeoutMs: number): void {
  * them), nor the docs, metrics and dashboard assets. Decided by the route that matched, never by
  * the URL as sent, which may spell the same route differently (`/%61pi/v1/…` is `/api/v1/…`).
  */
-export function isRateLimited(request: FastifyRequest): boolean {
+function isRateLimited(request: FastifyRequest): boolean {
   const route = request.routeOptions.url;
   return route === undefined || (route.startsWith('/api/') && !route.startsWith('/api/v1/health'));
 }
@@ -152,9 +152,9 @@ export function isRateLimited(request: FastifyRequest): boolean {
 function registerHostCheck(app: FastifyInstance, allowedHosts: string[]): void {
   const allowed = new Set(allowedHosts);
   app.addHook('onRequest', (request, _reply, done) => {
-    const name = request.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-    if (name === '' || allowed.has(name)) done();
-    else done(new ProblemError(421, `this service does not answer to the host name ${JSON.stringify(name.slice(0, 100))}; see ALLOWED_HOSTS`));
+    const name = request.hostname;
+    if (name === '' || allowed.has(name) || allowed.has(bareHost(name))) return done();
+    done(new ProblemError(421, `this service does not answer to the host name ${JSON.stringify(name.slice(0, 100))}; see ALLOWED_HOSTS`));
   });
 }
 
@@ -172,9 +172,12 @@ function registerSiteCheck(app: FastifyInstance, corsOrigins: string[]): void {
   // The page's origin against the host it sent the request to, both with their default ports
   // dropped by URL (`http://localhost` and `Host: localhost:80` are one origin).
   const sameOrigin = (origin: string, request: FastifyRequest) => {
-    if (!URL.canParse(origin)) return false;
-    const page = new URL(origin);
-    return URL.canParse(`${page.protocol}//${request.host}`) && new URL(`${page.protocol}//${request.host}`).host === page.host;
+    try {
+      const page = new URL(origin);
+      return new URL(`${page.protocol}//${request.host}`).host === page.host;
+    } catch {
+      return false; // `null`, or no URL at all
+    }
   };
   app.addHook('onRequest', (request, _reply, done) => {
     if (!STATE_CHANGING.has(request.method)) return done();
