@@ -43,7 +43,7 @@ const NAMED_TICKERS = 5;
  * market-data[_TICKER…|_N-tickers][_from-DATE][_to-DATE].csv — only [A-Z0-9._-], so no quoting
  * issues, and at most ~130 characters.
  */
-export function fileName(filter: ListFilter): string {
+function fileName(filter: ListFilter): string {
   const tickers = filter.tickers ?? [];
   const parts = ['market-data', ...(tickers.length > NAMED_TICKERS ? [`${tickers.length}-tickers`] : tickers)];
   if (filter.startDate) parts.push(`from-${filter.startDate}`);

@@ -78,14 +78,15 @@ describe('the service on the embedded database', () => {
   });
 
   it('refuses to serve on every interface without an API key, before opening anything', () => {
+    const untouched = path.join(dataDir, 'untouched');
     const res = spawnSync(MARKET_DATA[0], [...MARKET_DATA.slice(1), 'serve'], {
       cwd: ROOT, encoding: 'utf8', timeout: 60_000,
-      env: { PATH: process.env.PATH, HOST: '0.0.0.0', PORT: '1', DATA_DIR: dataDir, LOG_FORMAT: 'json' },
+      env: { PATH: process.env.PATH, HOST: '0.0.0.0', PORT: '1', DATA_DIR: untouched, LOG_FORMAT: 'json' },
     });
     expect(res.status).toBe(2);
     expect(res.stderr).toContain('API_KEY: required when HOST (0.0.0.0) is not a loopback address');
     expect(res.stderr).toContain('ALLOW_OPEN_WRITES=true');
-    expect(fs.existsSync(path.join(dataDir, 'service.lock'))).toBe(false);
+    expect(fs.existsSync(untouched)).toBe(false);
   });
 
   it('exits non-zero listing every bad variable', () => {
