@@ -3,7 +3,7 @@
 // replacement if it dies — runs the ETL scheduler. A worker that dies after starting is replaced;
 // one that dies before listening stops the service (a bad port or database would only loop).
 import cluster, { type Worker } from 'node:cluster';
-import type { Config } from './config.ts';
+import { openWritesWarning, type Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { answerWorkersMetrics } from './metrics.ts';
 
@@ -51,7 +51,7 @@ export function runPrimary(config: Config, logger: Logger): void {
       else w.once('exit', (code) => resolve(code ?? 1));
     }));
     for (const w of workers) w.process.kill('SIGTERM');
-    const killer = setTimeout(() => workers.forEach((w) => w.process.kill('SIGKILL')), 12_000);
+    const killer = setTimeout(() => { for (const w of workers) w.process.kill('SIGKILL'); }, 12_000);
     const codes = await Promise.all(exits);
     clearTimeout(killer);
     logger.info('stopped');
@@ -59,9 +59,8 @@ export function runPrimary(config: Config, logger: Logger): void {
     process.exitCode = exitCode || (codes.every((c) => c === 0) ? 0 : 1);
   }
 
-  if (!config.apiKey) {
-    logger.warn('API_KEY is not set: writes (POST, PUT, PATCH, DELETE) are open to anyone who can reach this port');
-  }
+  const warning = openWritesWarning(config);
+  if (warning) logger.warn(warning);
   answerWorkersMetrics();
   for (let i = 0; i < config.workers; i++) fork(i === 0 ? 'scheduler' : 'http');
   process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -1,10 +1,12 @@
 // The one place that reads the environment (and `.env`). Everything else receives a Config.
 // Validation collects every problem before failing, so a bad deployment is fixed in one pass.
 import fs from 'node:fs';
+import net from 'node:net';
 import { parseEnv } from 'node:util';
 import envSchema from 'env-schema';
 import { Type, type Static } from 'typebox';
 import { DATASETS, type Dataset } from './sources/source.ts';
+import { TICKER_PATTERN } from './model/bar.ts';
 
 const Env = Type.Object({
   DATABASE_URL: Type.Optional(Type.String()),
@@ -13,6 +15,7 @@ const Env = Type.Object({
   HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   PORT: Type.Integer({ default: 8000, minimum: 0, maximum: 65535 }),
   API_KEY: Type.Optional(Type.String()),
+  ALLOW_OPEN_WRITES: Type.String({ default: 'false' }),
   LOG_LEVEL: Type.String({ default: 'info' }),
   LOG_FORMAT: Type.Optional(Type.String()),
   DEFAULT_PAGE_SIZE: Type.Integer({ default: 50, minimum: 1 }),
@@ -33,8 +36,9 @@ const Env = Type.Object({
   ENTITLEMENT_RECHECK_DAYS: Type.Number({ default: 7, exclusiveMinimum: 0, maximum: 3660 }),
   REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 0, maximum: 3_600_000 }),
   DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 0, maximum: 3_600_000 }),
-  RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 0, minimum: 0, maximum: 1_000_000 }),
+  RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
   CORS_ORIGINS: Type.Optional(Type.String()),
+  ALLOWED_HOSTS: Type.Optional(Type.String()),
   TRUST_PROXY: Type.String({ default: 'false' }),
 });
 type RawEnv = Static<typeof Env>;
@@ -50,6 +54,8 @@ export interface Config {
   host: string;
   port: number;
   apiKey: string | undefined;
+  /** Serve without API_KEY on a non-loopback HOST (ALLOW_OPEN_WRITES=true): anyone reaching the port may write. */
+  allowOpenWrites: boolean;
   logLevel: LogLevel;
   logFormat: 'json' | 'pretty';
   defaultPageSize: number;
@@ -74,10 +80,18 @@ export interface Config {
   http: {
     /** Time to receive a request and to answer it, in ms (0: none); POST /etl/run is exempt from the latter. */
     requestTimeoutMs: number;
-    /** Requests per client IP per minute on /api (0: no limit). */
+    /** Requests per client IP per minute on /api (0: no limit); by default off on loopback, on elsewhere. */
     rateLimitPerMinute: number;
-    /** Origins allowed by CORS; empty: CORS off (no Access-Control-* headers). `*` allows any. */
+    /**
+     * Origins allowed by CORS, and to make changes from a browser page of another site; empty: CORS
+     * off (no Access-Control-* headers), writes from other sites refused. `*` allows any.
+     */
     corsOrigins: string[];
+    /**
+     * Host names the `Host` header may name (lower case, IPv6 without brackets); undefined: any.
+     * On a loopback HOST, or when ALLOWED_HOSTS is set: the loopback names, HOST and ALLOWED_HOSTS.
+     */
+    allowedHosts: string[] | undefined;
     /** Fastify's trustProxy: false, true, or the proxies' addresses/CIDRs. */
     trustProxy: boolean | string[];
   };
@@ -97,7 +111,23 @@ const LOG_LEVELS: Record<string, LogLevel> = {
 };
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
-const TICKER = /^[A-Z0-9.-]{1,16}$/;
+/** Requests per client IP per minute when HOST is not loopback and RATE_LIMIT_PER_MINUTE is unset. */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 1200;
+
+const LOOPBACK = new net.BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** A host name as compared: lower case, an IPv6 address without its brackets. */
+export const bareHost = (host: string): string => host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+
+/** Whether HOST reaches this machine only: `localhost`, 127.0.0.0/8, ::1. (0.0.0.0 and :: are every interface.) */
+export function isLoopback(host: string): boolean {
+  const bare = bareHost(host);
+  if (bare === 'localhost') return true;
+  const family = net.isIP(bare);
+  return family !== 0 && LOOPBACK.check(bare, family === 4 ? 'ipv4' : 'ipv6');
+}
 
 /** `postgresql+asyncpg://…` (the original's SQLAlchemy form) → `postgresql://…`. */
 export function normaliseDatabaseUrl(url: string): string {
@@ -138,8 +168,12 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (!TRUE.has(etlEnabled) && !FALSE.has(etlEnabled)) problems.push(`ETL_ENABLED: must be true or false, got "${etlText}"`);
 
   const tickers = text('DEFAULT_TICKERS', 'AAPL,GOOGL,MSFT,AMZN,TSLA').split(',').map((t) => t.trim().toUpperCase()).filter(Boolean);
-  const badTickers = tickers.filter((t) => !TICKER.test(t));
-  if (badTickers.length) problems.push(`DEFAULT_TICKERS: not tickers (A-Z 0-9 . -, 1-16 chars): ${badTickers.join(', ')}`);
+  const badTickers = tickers.filter((t) => !TICKER_PATTERN.test(t));
+  if (badTickers.length) problems.push(`DEFAULT_TICKERS: not tickers (1-16 of A-Z 0-9 . -, starting with a letter or digit): ${badTickers.join(', ')}`);
+
+  const openText = text('ALLOW_OPEN_WRITES', 'false');
+  const allowOpenWrites = openText.trim().toLowerCase();
+  if (!TRUE.has(allowOpenWrites) && !FALSE.has(allowOpenWrites)) problems.push(`ALLOW_OPEN_WRITES: must be true or false, got "${openText}"`);
 
   const datasetsText = text('ETL_DATASETS', DATASETS.join(','));
   const datasets = [...new Set(datasetsText.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean))];
@@ -163,6 +197,17 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const corsOrigins = (source.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
   const badOrigins = corsOrigins.filter((o) => o !== '*' && !isOrigin(o));
   if (badOrigins.length) problems.push(`CORS_ORIGINS: not origins (scheme://host[:port], or *): ${badOrigins.join(', ')}`);
+
+  const host = text('HOST', '127.0.0.1');
+  const hostsText = source.ALLOWED_HOSTS?.trim();
+  const givenHosts = hostsText ? hostsText.split(',').map(bareHost).filter(Boolean) : [];
+  const badHosts = givenHosts.filter((h) => h !== '*' && !/^[a-z0-9.:-]+$/.test(h));
+  if (badHosts.length) problems.push(`ALLOWED_HOSTS: not host names (no scheme, port or path), or *: ${badHosts.join(', ')}`);
+  // Bound to loopback, a page of any site can still send requests here through a name that
+  // resolves to 127.0.0.1 (DNS rebinding): only the names this machine is reached by are answered,
+  // and those given. The loopback names always are (health checks use them).
+  const allowedHosts = givenHosts.includes('*') || (!givenHosts.length && !isLoopback(host)) ? undefined
+    : [...new Set(['localhost', '127.0.0.1', '::1', bareHost(host), ...givenHosts])];
 
   const trustText = text('TRUST_PROXY', 'false').trim();
   const trustProxy = TRUE.has(trustText.toLowerCase()) ? true : FALSE.has(trustText.toLowerCase()) ? false
@@ -190,6 +235,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     host: raw.HOST,
     port: raw.PORT,
     apiKey,
+    allowOpenWrites: TRUE.has(allowOpenWrites),
     logLevel: logLevel!,
     logFormat: format === 'json' || format === 'pretty' ? format : isTTY ? 'pretty' : 'json',
     defaultPageSize: raw.DEFAULT_PAGE_SIZE,
@@ -214,11 +260,32 @@ export function loadConfig(options: LoadOptions = {}): Config {
     databaseStatementTimeoutMs: raw.DATABASE_STATEMENT_TIMEOUT_MS,
     http: {
       requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,
-      rateLimitPerMinute: raw.RATE_LIMIT_PER_MINUTE,
+      rateLimitPerMinute: raw.RATE_LIMIT_PER_MINUTE ?? (isLoopback(raw.HOST) ? 0 : DEFAULT_RATE_LIMIT_PER_MINUTE),
       corsOrigins: [...new Set(corsOrigins)],
+      allowedHosts,
       trustProxy,
     },
   };
+}
+
+/**
+ * What stops the service from serving with this configuration: writes open to the network. On a
+ * HOST other machines can reach, an API key is required unless ALLOW_OPEN_WRITES=true says the
+ * operator means it. (The commands that do not listen do not ask.)
+ */
+export function servingProblems(config: Config): string[] {
+  if (config.apiKey || config.allowOpenWrites || isLoopback(config.host)) return [];
+  return [`API_KEY: required when HOST (${config.host}) is not a loopback address, or anyone who reaches the port ` +
+    'can change and delete data and spend the Alpha Vantage budget. Set API_KEY (8+ characters), bind HOST=127.0.0.1, ' +
+    'or set ALLOW_OPEN_WRITES=true to serve open writes knowingly.'];
+}
+
+/** What a service without API_KEY says once at start about who may write. */
+export function openWritesWarning(config: Config): string | undefined {
+  if (config.apiKey) return undefined;
+  return isLoopback(config.host)
+    ? 'API_KEY is not set: writes (POST, PUT, PATCH, DELETE) are open to every process on this machine'
+    : `API_KEY is not set and ALLOW_OPEN_WRITES=true: writes (POST, PUT, PATCH, DELETE) are open to anyone who can reach ${config.host}:${config.port}`;
 }
 
 /** `https://example.com` or `http://localhost:5173`: a scheme, a host, maybe a port, nothing else. */

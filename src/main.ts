@@ -2,11 +2,17 @@
 // ETL scheduler when ETL_ENABLED. With WORKERS > 1, a primary process forks that many.
 import cluster from 'node:cluster';
 import { runPrimary, workerRole } from './cluster.ts';
+import { ConfigError, servingProblems } from './config.ts';
 import { shareMetricsWithPrimary } from './metrics.ts';
 import { serve } from './server.ts';
 import { configOrExit, loggerFromConfig } from './startup.ts';
 
 const config = configOrExit();
+const refusals = servingProblems(config);
+if (refusals.length) {
+  process.stderr.write(`${new ConfigError(refusals).message}\n`);
+  process.exit(2);
+}
 const logger = loggerFromConfig(config);
 
 if (config.workers > 1 && cluster.isPrimary) {

@@ -1,5 +1,5 @@
-// Prometheus metrics (prom-client), served at GET /metrics. Every metric is listed in README
-// "Metrics". One module-level registry per process: when the service runs several workers
+// Prometheus metrics (prom-client), served at GET /metrics. Every metric is listed in
+// docs/operations.md "Metrics". One module-level registry per process: when the service runs several workers
 // (node:cluster), each worker calls `AggregatorRegistry.setRegistries([registry])` and the primary
 // serves the sum through prom-client's AggregatorRegistry — counters and histograms add up, and
 // each gauge says below how it aggregates.

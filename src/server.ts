@@ -4,7 +4,7 @@ import cluster from 'node:cluster';
 import os from 'node:os';
 import { buildApp } from './app.ts';
 import { stopAccepting } from './api/drain.ts';
-import type { Config } from './config.ts';
+import { openWritesWarning, type Config } from './config.ts';
 import { Maintenance } from './db/maintenance.ts';
 import { createEtl } from './etl/index.ts';
 import { Scheduler } from './etl/scheduler.ts';
@@ -26,9 +26,8 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
     fatal(logger, err, `cannot open ${describeDatabase(config)}`);
   }
 
-  if (!config.apiKey && options.announce) {
-    logger.warn('API_KEY is not set: writes (POST, PUT, PATCH, DELETE) are open to anyone who can reach this port');
-  }
+  const warning = openWritesWarning(config);
+  if (warning && options.announce) logger.warn(warning);
 
   const etl = createEtl(config, db, logger);
   const app = await buildApp({ config, db, logger, etl });

@@ -16,6 +16,9 @@ function presentedKey(request: FastifyRequest): string | undefined {
   return bearer ? bearer[1]!.trim() : undefined;
 }
 
+/** Wrong or missing keys a client may send per minute; past it, its writes get 429 unchecked. */
+export const KEY_FAILURES_PER_MINUTE = 10;
+
 export function registerApiKeyAuth(app: FastifyInstance, apiKey: string | undefined): void {
   // Document the requirement on every write route in the OpenAPI description.
   app.addHook('onRoute', (route) => {
@@ -24,12 +27,23 @@ export function registerApiKeyAuth(app: FastifyInstance, apiKey: string | undefi
     route.schema = { ...route.schema, security: [{ apiKey: [] }, { bearer: [] }] } as typeof route.schema;
   });
   if (!apiKey) return;
+  // Guessing is limited whatever RATE_LIMIT_PER_MINUTE says: a client's failures are counted per
+  // minute, and once it has used them up its keys are not even compared until the minute is over.
+  const failures = app.createRateLimit({ max: KEY_FAILURES_PER_MINUTE, timeWindow: 60_000, allowList: () => false });
   // Comparing fixed-length digests keeps the comparison constant-time whatever the length sent.
   const expected = digest(apiKey);
   app.addHook('onRequest', async (request) => {
     if (!WRITE_METHODS.has(request.method)) return;
+    const seen = await failures(request, { increment: false });
+    if (!seen.isAllowed && seen.remaining === 0) {
+      request.log.warn({ ip: request.ip }, 'api key check refused: too many failed keys from this client');
+      throw new ProblemError(429, `too many wrong API keys from this client; retry in ${seen.ttlInSeconds} s`, undefined,
+        { 'retry-after': String(seen.ttlInSeconds) });
+    }
     const key = presentedKey(request);
     if (key === undefined || !crypto.timingSafeEqual(digest(key), expected)) {
+      await failures(request);
+      request.log.warn({ ip: request.ip, reason: key === undefined ? 'no key' : 'wrong key' }, 'api key check failed');
       throw new ProblemError(401, key === undefined
         ? 'this operation needs an API key: send X-API-Key: <key> or Authorization: Bearer <key>'
         : 'the API key is not valid', undefined, { 'www-authenticate': 'Bearer realm="market-data"' });

@@ -1,17 +1,30 @@
 // OpenAPI generated from the route schemas, with Swagger UI at /docs and ReDoc at /redoc.
-// Every asset comes from this process (node_modules), none from a CDN: many deployments,
+// Every asset comes from this process, none from a CDN: many deployments,
 // and these machines, have no internet.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 
 const require = createRequire(import.meta.url);
-// ReDoc 2.x always shows Redocly's logo from cdn.redoc.ly in its sidebar: a request to another
-// host, and a Content-Security-Policy violation (img-src 'self' data:). It gets an empty image.
-const REDOC_BUNDLE = fs.readFileSync(require.resolve('redoc/bundles/redoc.standalone.js'), 'utf8')
-  .replaceAll('https://cdn.redoc.ly/redoc/logo-mini.svg', "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E");
+
+/**
+ * ReDoc's standalone bundle: copied into dist/vendor by the build (redoc is a dev dependency), or
+ * read from node_modules when running from the sources. Read on first use, not at start.
+ * ReDoc 2.x always shows Redocly's logo from cdn.redoc.ly in its sidebar: a request to another
+ * host, and a Content-Security-Policy violation (img-src 'self' data:). It gets an empty image.
+ */
+let redocBundle: string | undefined;
+function readRedocBundle(): string {
+  if (redocBundle) return redocBundle;
+  const built = fileURLToPath(new URL('../vendor/redoc.standalone.js', import.meta.url));
+  const file = fs.existsSync(built) ? built : require.resolve('redoc/bundles/redoc.standalone.js');
+  redocBundle = fs.readFileSync(file, 'utf8')
+    .replaceAll('https://cdn.redoc.ly/redoc/logo-mini.svg', "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E");
+  return redocBundle;
+}
 
 const REDOC_PAGE = `<!DOCTYPE html>
 <html lang="en">
@@ -56,5 +69,5 @@ export async function registerDocs(app: FastifyInstance, version: string): Promi
     reply
       .type('application/javascript; charset=utf-8')
       .header('cache-control', 'public, max-age=86400')
-      .send(REDOC_BUNDLE));
+      .send(readRedocBundle()));
 }

@@ -12,9 +12,15 @@ export const DRAIN_MS = 1500;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const draining = new WeakSet<object>();
+
+/** Whether the service on `server` has started stopping (readiness answers 503 from then on). */
+export const isDraining = (server: object): boolean => draining.has(server);
+
 /** New connections are refused from now on; the open ones are still served as usual. */
 export async function stopAccepting(app: FastifyInstance): Promise<void> {
   const server = app.server;
+  draining.add(server);
   if (!server.listening) return;
   // Closing the listening socket resets connections still waiting in the kernel's accept queue
   // (a busy event loop lets them pile up): one pass of the loop's poll phase accepts them first.

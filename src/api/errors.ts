@@ -1,6 +1,6 @@
 // Every error leaves as application/problem+json (RFC 9457). Client errors say what was wrong;
 // server errors say only that something failed — the details go to the log with the request id.
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { FieldError } from '../model/bar.ts';
@@ -96,12 +96,41 @@ export function toProblem(err: FastifyError & { code?: string }): { problem: Pro
   return { problem: problem(500, 'internal server error'), headers: {} };
 }
 
+/** The most of a refused body read (and thrown away) so that its client can read the answer. */
+export const DISCARD_LIMIT = 8 * 1024 * 1024;
+
+/**
+ * Reads what is left of a request body, without keeping it, until it ends or `limit` bytes have
+ * passed. A body refused unread (413, 415) would otherwise still be arriving when the connection
+ * is closed after the answer: the kernel then resets it, and a client still sending sees a
+ * broken pipe instead of the answer. Past the limit, or a declared length beyond it, the
+ * connection is closed as before: a client sending that much gets no more of our time.
+ */
+function discardBody(req: IncomingMessage, limit: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (req.complete || req.destroyed || Number(req.headers['content-length']) > limit) return resolve();
+    let seen = 0;
+    const done = () => {
+      req.off('data', onData).off('end', done).off('close', done).off('error', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > limit) done();
+    };
+    req.on('data', onData).once('end', done).once('close', done).once('error', done);
+    req.resume();
+  });
+}
+
 export function registerErrorHandlers(app: FastifyInstance): void {
   app.addSchema(ProblemSchema);
-  app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler(async (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const { problem: body, headers } = toProblem(err);
     if (body.status >= 500) request.log.error({ err }, 'request failed');
     else request.log.info({ status: body.status, detail: body.detail }, 'request rejected');
+    // (Injected requests have no `complete`: they arrive whole.)
+    if (request.raw.complete === false) await discardBody(request.raw, DISCARD_LIMIT);
     return reply.code(body.status).headers(headers).type(PROBLEM_TYPE).send(body);
   });
   app.setNotFoundHandler((request, reply) =>

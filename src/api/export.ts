@@ -13,12 +13,11 @@ import { exportBatches, type ExportRow } from '../db/market-data-export.ts';
 import type { ListFilter } from '../db/market-data-list.ts';
 import { profileOf } from '../db/profile.ts';
 import { invalid, problemResponses } from './errors.ts';
-import { AdjustmentParam, DateParam, IntervalParam, StringEnum, TICKER_MESSAGE } from './schemas.ts';
+import { AdjustmentParam, DateParam, IntervalParam, StringEnum, TICKER_LIST, TICKER_MESSAGE } from './schemas.ts';
 
 export const CSV_HEADER = 'date,ticker,open,high,low,close,volume';
 
 // The listing's filters (see market-data.ts), without its paging.
-const TICKER_LIST = '^\\s*[A-Za-z0-9.-]{1,16}\\s*(,\\s*[A-Za-z0-9.-]{1,16}\\s*)*$';
 const ExportQuery = Type.Object({
   ticker: Type.Optional(Type.Array(
     Type.String({ pattern: TICKER_LIST, maxLength: 1000, 'x-message': `must be tickers (${TICKER_MESSAGE}), comma-separated` }),
@@ -54,9 +53,16 @@ async function* csv(batches: AsyncGenerator<ExportRow[]>, first: ExportRow[] | u
   }
 }
 
-/** market-data[_TICKER…][_from-DATE][_to-DATE][_1w][_split].csv — only [A-Z0-9._-], so no quoting issues. */
+/** Tickers named in a download's file name; more are counted instead (100 of them made 1.7 kB). */
+const NAMED_TICKERS = 5;
+
+/**
+ * market-data[_TICKER…|_N-tickers][_from-DATE][_to-DATE][_1w][_split-adjusted].csv — only [A-Z0-9._-], so no quoting
+ * issues, and at most ~130 characters.
+ */
 function fileName(filter: ListFilter): string {
-  const parts = ['market-data', ...(filter.tickers ?? [])];
+  const tickers = filter.tickers ?? [];
+  const parts = ['market-data', ...(tickers.length > NAMED_TICKERS ? [`${tickers.length}-tickers`] : tickers)];
   if (filter.startDate) parts.push(`from-${filter.startDate}`);
   if (filter.endDate) parts.push(`to-${filter.endDate}`);
   if (filter.interval && filter.interval !== '1d') parts.push(filter.interval);

@@ -1,52 +1,100 @@
-// /api/v1/health: 200 when the database answers within 2 s, else 503 — a load balancer can act on it.
+// Health for load balancers and orchestrators, each answer 200 or 503:
+//   /api/v1/health        the database answers within 2 s (asked on every call; concurrent calls
+//                         share one question, never an earlier answer)
+//   /api/v1/health/live   the process is up and its event loop turns (nothing else is asked)
+//   /api/v1/health/ready  the database answers, every migration is applied, and the service is not
+//                         draining: 503 from the moment it starts stopping (SIGTERM)
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Database } from '../db/index.ts';
+import { readMigrations } from '../db/migrate.ts';
+import { isDraining } from './drain.ts';
 import { StringEnum } from './schemas.ts';
 
 export const HEALTH_TIMEOUT_MS = 2000;
-/**
- * A healthy answer is reused for this long, and concurrent checks share one ping: load balancers
- * and monitors probing many times a second then cost the database two trivial queries a second
- * per process, and a failure still shows within 2.5 s. An unhealthy answer is never reused.
- */
-export const HEALTHY_FOR_MS = 500;
 
-const Health = Type.Object({
-  status: StringEnum(['healthy', 'unhealthy'] as const),
-  database: StringEnum(['healthy', 'unhealthy'] as const),
+const State = StringEnum(['healthy', 'unhealthy'] as const);
+const Health = Type.Object({ status: State, database: State, version: Type.String(), timestamp: Type.String({ format: 'date-time' }) });
+const Live = Type.Object({ status: StringEnum(['alive'] as const), version: Type.String(), timestamp: Type.String({ format: 'date-time' }) });
+const Ready = Type.Object({
+  status: StringEnum(['ready', 'not_ready'] as const),
+  database: State,
+  migrations: StringEnum(['applied', 'pending', 'unknown'] as const, { description: '`unknown` while the database does not answer' }),
+  draining: Type.Boolean({ description: 'The service is stopping: it finishes open requests and takes no new ones' }),
   version: Type.String(),
   timestamp: Type.String({ format: 'date-time' }),
 });
 
 const plugin: FastifyPluginAsync<{ db: Database; version: string }> = async (fastify, { db, version }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  let inFlight: Promise<void> | undefined;
-  let healthyUntil = 0;
-  const check = (): Promise<void> => {
-    if (Date.now() < healthyUntil) return Promise.resolve();
+
+  // Requests that arrive while a ping is out wait for it rather than sending their own: probes many
+  // times a second cost one trivial query at a time per process, and every answer is a fresh one.
+  let inFlight: Promise<boolean> | undefined;
+  const databaseAnswers = (): Promise<boolean> => {
     inFlight ??= db.ping(HEALTH_TIMEOUT_MS)
-      .then(() => { healthyUntil = Date.now() + HEALTHY_FOR_MS; })
+      .then(() => true, (err: unknown) => {
+        fastify.log.warn({ err }, 'health check: database did not answer');
+        return false;
+      })
       .finally(() => { inFlight = undefined; });
     return inFlight;
   };
 
+  // Applied migrations stay applied: once every one this code knows is recorded, no need to look again.
+  const latest = Math.max(0, ...readMigrations().map((m) => m.version));
+  let migrated = false;
+  const migrationsApplied = async (): Promise<boolean> => {
+    if (!migrated) {
+      const { rows } = await db.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+      migrated = (rows[0]?.v ?? 0) >= latest;
+    }
+    return migrated;
+  };
+
+  const now = () => new Date().toISOString();
+
   app.get('/health', {
     schema: {
       summary: 'Service and database health', tags: ['health'],
+      description: 'Asks the database on every call (concurrent calls share one question).',
       response: { 200: Health, 503: { ...Health, description: 'The database did not answer within 2 s' } },
     },
+  }, async (_request, reply) => {
+    const state = (await databaseAnswers()) ? 'healthy' : 'unhealthy';
+    return reply.code(state === 'healthy' ? 200 : 503).send({ status: state, database: state, version, timestamp: now() });
+  });
+
+  app.get('/health/live', {
+    schema: {
+      summary: 'Liveness: the process is up', tags: ['health'],
+      description: 'Asks nothing of the database: a database outage is no reason to restart the service.',
+      response: { 200: Live },
+    },
+  }, async () => ({ status: 'alive' as const, version, timestamp: now() }));
+
+  app.get('/health/ready', {
+    schema: {
+      summary: 'Readiness: send traffic here', tags: ['health'],
+      description: 'The database answers within 2 s, every migration is applied, and the service is not stopping.',
+      response: { 200: Ready, 503: { ...Ready, description: 'Not ready: the database, pending migrations, or draining' } },
+    },
   }, async (request, reply) => {
-    let healthy = true;
-    try {
-      await check();
-    } catch (err) {
-      healthy = false;
-      request.log.warn({ err }, 'health check: database did not answer');
+    const database = await databaseAnswers();
+    let migrations: 'applied' | 'pending' | 'unknown' = 'unknown';
+    if (database) {
+      try {
+        migrations = (await migrationsApplied()) ? 'applied' : 'pending';
+      } catch (err) {
+        request.log.warn({ err }, 'readiness: cannot read schema_migrations');
+      }
     }
-    const state = healthy ? 'healthy' : 'unhealthy';
-    return reply.code(healthy ? 200 : 503).send({ status: state, database: state, version, timestamp: new Date().toISOString() });
+    const draining = isDraining(fastify.server);
+    const ready = database && migrations === 'applied' && !draining;
+    return reply.code(ready ? 200 : 503).send({
+      status: ready ? 'ready' : 'not_ready', database: database ? 'healthy' : 'unhealthy', migrations, draining, version, timestamp: now(),
+    });
   });
 };
 

@@ -12,14 +12,13 @@ import { profileOf } from '../db/profile.ts';
 import { checkPrices, parseDate, parseTicker, PRICE_FIELDS, type FieldError } from '../model/bar.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { invalid, ProblemError, problemResponses } from './errors.ts';
-import { AdjustmentParam, DateParam, IdParams, IntervalParam, MarketDataRecord, PriceIn, StringEnum, TICKER_MESSAGE, VolumeIn } from './schemas.ts';
+import { AdjustmentParam, DateParam, IdParams, IntervalParam, PriceIn, StringEnum, TICKER_LIST, TICKER_MESSAGE, TICKER_TEXT, VolumeIn } from './schemas.ts';
 
 /**
  * Sends JSON text made by the database (src/db/record-json.ts). The route schemas still document
  * these answers; the tests check the text against them.
  */
 const sendJson = (reply: FastifyReply, text: string) => (reply as FastifyReply).type('application/json; charset=utf-8').send(text);
-const TICKER_LIST = '^\\s*[A-Za-z0-9.-]{1,16}\\s*(,\\s*[A-Za-z0-9.-]{1,16}\\s*)*$';
 
 export interface MarketDataRoutesOptions { db: Database; config: Config }
 
@@ -50,7 +49,7 @@ const Page = Type.Object({
 });
 
 const CreateBody = Type.Object({
-  ticker: Type.String({ pattern: '^[A-Za-z0-9.-]{1,16}$', maxLength: 16, 'x-message': TICKER_MESSAGE, description: 'Stored upper-case', examples: ['AAPL'] }),
+  ticker: Type.String({ pattern: TICKER_TEXT, maxLength: 16, 'x-message': TICKER_MESSAGE, description: 'Stored upper-case', examples: ['AAPL'] }),
   date: Type.String({ format: 'date', description: 'Trading date; a real calendar date, not in the future', examples: ['2024-01-15'] }),
   open: PriceIn('Opening price > 0; low ≤ open ≤ high'),
   high: PriceIn('High price > 0'),

@@ -1,12 +1,17 @@
 // Shapes shared by several routes. Each route declares its own request schema beside its handler.
 import { Type } from 'typebox';
+import { TICKER_RULE } from '../model/bar.ts';
 
 /** A string enum as JSON Schema `enum` (clearer errors and docs than an anyOf of constants). */
 export const StringEnum = <T extends string>(values: readonly T[], options: object = {}) =>
   Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
 
-export const TICKER_TEXT = '^[A-Za-z0-9.-]{1,16}$';
-export const TICKER_MESSAGE = 'must be 1-16 characters of A-Z 0-9 . -';
+// The rule of model/bar.ts (TICKER_PATTERN), case-insensitive: query strings and paths take any case.
+const TICKER = '[A-Za-z0-9][A-Za-z0-9.-]{0,15}';
+export const TICKER_TEXT = `^${TICKER}$`;
+/** One or more tickers, comma-separated, spaces around each allowed. */
+export const TICKER_LIST = `^\\s*${TICKER}\\s*(,\\s*${TICKER}\\s*)*$`;
+export const TICKER_MESSAGE = TICKER_RULE;
 
 /**
  * A date in a query string. The year 0000 passes the `date` format but not PostgreSQL (it has no

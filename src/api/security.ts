@@ -1,12 +1,13 @@
-// What stands between the API and a hostile network: timeouts, security headers, CORS and a
-// per-client rate limit. Each is configured in config.ts and documented in README "Security".
+// What stands between the API and a hostile network: timeouts, security headers, CORS, the
+// checks that keep other sites' pages out (Host, Origin), and a per-client rate limit. Each is
+// configured in config.ts and documented in docs/security.md.
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import cors from '@fastify/cors';
 import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
-import type { Config } from '../config.ts';
+import { bareHost, type Config } from '../config.ts';
 import { PROBLEM_TYPE, problem, ProblemError } from './errors.ts';
 
 /** Routes that may legitimately run for minutes: a synchronous ETL run waits on Alpha Vantage's limits. */
@@ -132,22 +133,78 @@ function registerWatchdog(app: FastifyInstance, timeoutMs: number): void {
   app.addHook('onClose', (_app, done) => { clearInterval(timer); done(); });
 }
 
+/**
+ * Whether the per-client limit applies: the API, but not health checks (infrastructure asks
+ * them), nor the docs, metrics and dashboard assets. Decided by the route that matched, never by
+ * the URL as sent, which may spell the same route differently (`/%61pi/v1/…` is `/api/v1/…`).
+ */
+function isRateLimited(request: FastifyRequest): boolean {
+  const route = request.routeOptions.url;
+  return route === undefined || (route.startsWith('/api/') && !route.startsWith('/api/v1/health'));
+}
+
+/**
+ * Bound to loopback, the service is still reachable from any web page the user opens, through a
+ * name the attacker's DNS points at 127.0.0.1 (DNS rebinding): requests naming any other host in
+ * `Host` are refused. (A request without Host, HTTP/1.0, is no browser's.)
+ */
+function registerHostCheck(app: FastifyInstance, allowedHosts: string[]): void {
+  const allowed = new Set(allowedHosts);
+  app.addHook('onRequest', (request, _reply, done) => {
+    const name = request.hostname;
+    if (name === '' || allowed.has(name) || allowed.has(bareHost(name))) return done();
+    done(new ProblemError(421, `this service does not answer to the host name ${JSON.stringify(name.slice(0, 100))}; see ALLOWED_HOSTS`));
+  });
+}
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * A browser sends a cross-site form POST (or a no-cors fetch) without asking first, API key or
+ * not: a state-changing request that says it comes from a page of another origin is refused,
+ * unless CORS_ORIGINS allows that origin. Browsers say so in `Origin` and `Sec-Fetch-Site`; scripts
+ * and curl send neither and are not concerned.
+ */
+function registerSiteCheck(app: FastifyInstance, corsOrigins: string[]): void {
+  if (corsOrigins.includes('*')) return;
+  const allowed = new Set(corsOrigins);
+  // The page's origin against the host it sent the request to, both with their default ports
+  // dropped by URL (`http://localhost` and `Host: localhost:80` are one origin).
+  const sameOrigin = (origin: string, request: FastifyRequest) => {
+    try {
+      const page = new URL(origin);
+      return new URL(`${page.protocol}//${request.host}`).host === page.host;
+    } catch {
+      return false; // `null`, or no URL at all
+    }
+  };
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!STATE_CHANGING.has(request.method)) return done();
+    const site = request.headers['sec-fetch-site'];
+    const origin = request.headers.origin;
+    const fine = site === 'same-origin' || site === 'none'
+      || (origin === undefined ? site === undefined : allowed.has(origin) || sameOrigin(origin, request));
+    if (fine) done();
+    else done(new ProblemError(403, `a ${request.method} from a page of another site (${origin ?? site}) is refused; allow its origin with CORS_ORIGINS`));
+  });
+}
+
 export async function registerSecurity(app: FastifyInstance, config: Config): Promise<void> {
-  const { rateLimitPerMinute, corsOrigins, requestTimeoutMs } = config.http;
+  const { rateLimitPerMinute, corsOrigins, requestTimeoutMs, allowedHosts } = config.http;
 
   if (requestTimeoutMs > 0) registerWatchdog(app, requestTimeoutMs);
+  if (allowedHosts) registerHostCheck(app, allowedHosts);
+  registerSiteCheck(app, corsOrigins);
 
-  // Before the API key check, so guessing keys is rate limited too.
-  if (rateLimitPerMinute > 0) {
-    await app.register(rateLimit, {
-      max: rateLimitPerMinute,
-      timeWindow: 60_000,
-      // Health checks and metrics scrapes come from infrastructure; docs pages load many assets.
-      allowList: (request) => !request.url.startsWith('/api/') || request.url.startsWith('/api/v1/health'),
-      errorResponseBuilder: (_request, context) => new ProblemError(429,
-        `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`),
-    });
-  }
+  // Registered even when the per-client limit is off: the API key check limits failed keys with it.
+  await app.register(rateLimit, {
+    global: rateLimitPerMinute > 0,
+    max: rateLimitPerMinute,
+    timeWindow: 60_000,
+    allowList: (request) => !isRateLimited(request),
+    errorResponseBuilder: (_request, context) => new ProblemError(429,
+      `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`),
+  });
 
   const headers = securityHeaders({
     contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },

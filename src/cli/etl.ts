@@ -7,6 +7,7 @@ import cliProgress from 'cli-progress';
 import { createEtl } from '../etl/index.ts';
 import type { Plan } from '../etl/planner.ts';
 import { DATASETS, type Dataset } from '../sources/source.ts';
+import { TICKER_PATTERN } from '../model/bar.ts';
 import { configOrExit, describeDatabase, fatal, openMigratedDatabase } from '../startup.ts';
 import { cliLogger, usageError } from './common.ts';
 import { summaryTable, tickerLine } from './report.ts';
@@ -44,8 +45,8 @@ const split = (values: string[] | undefined) => (values ?? []).flatMap((t) => t.
 const config = configOrExit();
 const logger = cliLogger(config);
 const given = [...split(args.values.tickers), ...split(args.positionals)].map((t) => t.toUpperCase());
-const bad = given.filter((t) => !/^[A-Z0-9.-]{1,16}$/.test(t));
-if (bad.length) usageError(`not tickers (A-Z 0-9 . -, 1-16 characters): ${bad.join(', ')}`, USAGE);
+const bad = given.filter((t) => !TICKER_PATTERN.test(t));
+if (bad.length) usageError(`not tickers (1-16 of A-Z 0-9 . -, starting with a letter or digit): ${bad.join(', ')}`, USAGE);
 const tickers = given.length ? given : config.etl.defaultTickers;
 const datasets = split(args.values.datasets).map((d) => d.toLowerCase());
 const unknown = datasets.filter((d) => !(DATASETS as readonly string[]).includes(d));

@@ -50,8 +50,8 @@ export class Batcher<K, R> {
       const batch = this.queue.splice(0, this.maxBatch);
       this.inFlight++;
       this.run(batch.map((w) => w.key)).then(
-        (results) => batch.forEach((w, i) => w.resolve(results[i]!)),
-        (err: unknown) => batch.forEach((w) => w.reject(err)),
+        (results) => { for (const [i, w] of batch.entries()) w.resolve(results[i]!); },
+        (err: unknown) => { for (const w of batch) w.reject(err); },
       ).finally(() => {
         this.inFlight--;
         this.dispatch();

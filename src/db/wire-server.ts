@@ -15,7 +15,7 @@
 // names between connections (the second pool connection to prepare a statement fails with 42P05)
 // and ignores startup parameters, so the service's pool could not run on it.
 import crypto from 'node:crypto';
-import net from 'node:net';
+import type net from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
 
 const SSL_REQUEST = 80877103;
@@ -249,7 +249,7 @@ export class WireServer {
   private schedule(): void {
     if (this.running) return;
     const conn = this.holder ?? this.ready.shift();
-    if (!conn || !conn.pending.length) return;
+    if (!conn?.pending.length) return;
     this.running = true;
     void this.run(conn).finally(() => {
       this.running = false;

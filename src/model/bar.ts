@@ -6,7 +6,12 @@ import { Big } from 'big.js';
 export const PRICE_FIELDS = ['open', 'high', 'low', 'close'] as const;
 export type PriceField = (typeof PRICE_FIELDS)[number];
 
-export const TICKER_PATTERN = /^[A-Z0-9.-]{1,16}$/;
+/**
+ * 1-16 of A-Z 0-9 . -, the first a letter or digit: a ticker starting with `-` (or `=`, `+`, `@`)
+ * would be a formula when a CSV export is opened in a spreadsheet.
+ */
+export const TICKER_PATTERN = /^[A-Z0-9][A-Z0-9.-]{0,15}$/;
+export const TICKER_RULE = 'must be 1-16 characters of A-Z 0-9 . -, starting with a letter or digit';
 /** Matches NUMERIC(15,6): 6 decimal places, 15 significant digits. */
 export const PRICE_SCALE = 6;
 export const PRICE_MAX_EXCLUSIVE = new Big('1e9');
@@ -28,7 +33,7 @@ export function parseTicker(raw: unknown): Parsed<string> {
   const ticker = normaliseTicker(raw);
   return TICKER_PATTERN.test(ticker)
     ? { ok: true, value: ticker }
-    : { ok: false, message: 'must be 1-16 characters of A-Z 0-9 . -' };
+    : { ok: false, message: TICKER_RULE };
 }
 
 const DECIMAL = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;

@@ -87,6 +87,14 @@ describe.each(DATABASE_KINDS)('market data export on %s', (kind) => {
     expect((await exportLines('ticker=BRK.B&ticker=xtrm&order=desc')).lines).toEqual((await listAll('ticker=BRK.B&ticker=xtrm')).map(asLine));
   });
 
+  it('names the file after at most five tickers, counting them beyond that', async () => {
+    const many = Array.from({ length: 100 }, (_, i) => `T${String(i).padStart(2, '0')}${'X'.repeat(13)}`);
+    const { headers } = await exportLines(`${many.map((t) => `ticker=${t}`).join('&')}&start_date=2016-02-03`);
+    expect(headers['content-disposition']).toBe('attachment; filename="market-data_100-tickers_from-2016-02-03.csv"');
+    expect((await exportLines(`ticker=${many.slice(0, 5).join(',')}`)).headers['content-disposition'])
+      .toBe(`attachment; filename="market-data_${many.slice(0, 5).join('_')}.csv"`);
+  });
+
   it('answers a header alone when nothing matches', async () => {
     expect((await exportLines('ticker=NONE')).lines).toEqual([]);
     expect((await exportLines('start_date=2030-01-01')).lines).toEqual([]);

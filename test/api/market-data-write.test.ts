@@ -60,9 +60,12 @@ describe.each(DATABASE_KINDS)('market data writes on %s', (kind) => {
 
     it.each([
       ['a missing field', { ticker: undefined }, [['ticker', 'is required']]],
-      ['a ticker too long', { ticker: 'A'.repeat(17) }, [['ticker', 'must be 1-16 characters of A-Z 0-9 . -']]],
-      ['a ticker with bad characters', { ticker: "AA'; DROP TABLE market_data;--" }, [['ticker', 'must be 1-16 characters of A-Z 0-9 . -']]],
-      ['a ticker of 10 kB', { ticker: 'A'.repeat(10_000) }, [['ticker', 'must be 1-16 characters of A-Z 0-9 . -']]],
+      ['a ticker too long', { ticker: 'A'.repeat(17) }, [['ticker', 'must be 1-16 characters of A-Z 0-9 . -, starting with a letter or digit']]],
+      ['a ticker with bad characters', { ticker: "AA'; DROP TABLE market_data;--" }, [['ticker', 'must be 1-16 characters of A-Z 0-9 . -, starting with a letter or digit']]],
+      ['a ticker of 10 kB', { ticker: 'A'.repeat(10_000) }, [['ticker', 'must be 1-16 characters of A-Z 0-9 . -, starting with a letter or digit']]],
+      // A CSV export opened in a spreadsheet would run `-2-3` (or `=…`, `+…`, `@…`) as a formula.
+      ['a ticker starting with -', { ticker: '-2-3' }, [['ticker', 'must be 1-16 characters of A-Z 0-9 . -, starting with a letter or digit']]],
+      ['a ticker starting with .', { ticker: '.AB' }, [['ticker', 'must be 1-16 characters of A-Z 0-9 . -, starting with a letter or digit']]],
       ['a non-string ticker', { ticker: 42 }, [['ticker', 'must be string']]],
       ['a zero price', { low: 0, open: 0 }, [['open', 'must be greater than 0'], ['low', 'must be greater than 0']]],
       ['a negative price', { close: -1 }, [['close', 'must be greater than 0']]],

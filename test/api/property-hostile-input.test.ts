@@ -64,7 +64,7 @@ const textFor = (schema: Schema, cursors: string[]) =>
 /** A JSON value as raw text, so that literals JSON.stringify cannot make (1e400) can be sent. */
 const HOSTILE_JSON = [
   '0', '-1', '-0', '1e400', '-1e400', '1e-400', '1.1234567', '123456789012345678901234567890', '9007199254740993', '1.5',
-  '"abc"', '"1,5"', '" 150.00 "', '"NaN"', '"Infinity"', '"-Infinity"', '"0x1F"', '"1e2"', '"' + '9'.repeat(400) + '"',
+  '"abc"', '"1,5"', '" 150.00 "', '"NaN"', '"Infinity"', '"-Infinity"', '"0x1F"', '"1e2"', `"${'9'.repeat(400)}"`,
   'null', 'true', 'false', '[]', '[1]', '{}', '{"$gt":0}', '""', `"${'A'.repeat(10_000)}"`, '"\\u0000"', '"2024-02-30"',
   '"\'; DROP TABLE market_data; --"', '"株式"',
 ];

@@ -1,6 +1,7 @@
 // /api/v1/tickers, /api/v1/tickers/{ticker} and /api/v1/health.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HEALTH_TIMEOUT_MS, HEALTHY_FOR_MS } from '../../src/api/health.ts';
+import { stopAccepting } from '../../src/api/drain.ts';
+import { HEALTH_TIMEOUT_MS } from '../../src/api/health.ts';
 import { openPglite } from '../../src/db/pglite.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
 import { bar, testApp } from '../helpers/app.ts';
@@ -65,20 +66,90 @@ describe.each(DATABASE_KINDS)('tickers and health on %s', (kind) => {
     expect(Math.abs(Date.parse(body.timestamp) - Date.now())).toBeLessThan(5000);
   });
 
-  it('shares one database check between concurrent requests and reuses a healthy answer briefly', async () => {
+  it('shares one database check between concurrent requests, and asks again for the next', async () => {
     let pings = 0;
     const counted = { ...t.db, ping: (ms: number) => { pings++; return t.db.ping(ms); } };
     const probed = await testApp(counted);
     try {
-      await new Promise((r) => setTimeout(r, HEALTHY_FOR_MS + 50));
       const answers = await Promise.all(Array.from({ length: 50 }, () => probed.inject('/api/v1/health')));
       expect(answers.every((a) => a.statusCode === 200)).toBe(true);
       expect(pings).toBe(1);
-      await new Promise((r) => setTimeout(r, HEALTHY_FOR_MS + 50));
       expect((await probed.inject('/api/v1/health')).statusCode).toBe(200);
-      expect(pings).toBe(2);
+      expect(pings).toBe(2); // no healthy answer is kept: the next call asks the database again
     } finally {
       await probed.close();
+    }
+  });
+
+  it('answers live without the database, and ready when it answers with every migration applied', async () => {
+    const live = await app.inject('/api/v1/health/live');
+    expect(live.statusCode).toBe(200);
+    expect(live.json()).toEqual({ status: 'alive', version: expect.any(String), timestamp: expect.any(String) });
+    const ready = await app.inject('/api/v1/health/ready');
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'ready', database: 'healthy', migrations: 'applied', draining: false });
+  });
+
+  it('answers ready 503 when a migration is missing, and while draining', async () => {
+    const probed = await testApp(t.db);
+    try {
+      const last = (await t.db.query<{ v: number }>('SELECT max(version) AS v FROM schema_migrations')).rows[0]!.v;
+      const kept = (await t.db.query<Record<string, unknown>>('DELETE FROM schema_migrations WHERE version = $1 RETURNING *', [last])).rows[0]!;
+      try {
+        const pending = await probed.inject('/api/v1/health/ready');
+        expect(pending.statusCode).toBe(503);
+        expect(pending.json()).toMatchObject({ status: 'not_ready', database: 'healthy', migrations: 'pending', draining: false });
+      } finally {
+        await t.db.query('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)',
+          [kept.version, kept.name, kept.checksum, kept.applied_at]);
+      }
+      expect((await probed.inject('/api/v1/health/ready')).statusCode).toBe(200);
+      await stopAccepting(probed); // what SIGTERM does first
+      const draining = await probed.inject('/api/v1/health/ready');
+      expect(draining.statusCode).toBe(503);
+      expect(draining.json()).toMatchObject({ status: 'not_ready', database: 'healthy', migrations: 'applied', draining: true });
+      expect((await probed.inject('/api/v1/health/live')).statusCode).toBe(200);
+      expect((await probed.inject('/api/v1/health')).statusCode).toBe(200);
+    } finally {
+      await probed.close();
+    }
+  });
+
+  // A frozen connection: the database's one connection (PGlite) held by a transaction that does not
+  // end, or the server backend behind the pool's only connection stopped (SIGSTOP). The answer
+  // must be 503 within 2.5 s even when the previous call, a moment before, was healthy.
+  it('answers 503 within 2.5 s through a frozen connection, right after a healthy answer', async () => {
+    const db = kind === 'pglite' ? t.db : await openPostgres({ url: t.url!, poolSize: 1 });
+    const probed = await testApp(db);
+    let thaw = async () => {};
+    try {
+      expect((await probed.inject('/api/v1/health')).statusCode).toBe(200);
+      if (kind === 'pglite') {
+        let release!: () => void;
+        const held = db.transaction(() => new Promise<void>((resolve) => { release = resolve; }));
+        thaw = async () => { release(); await held; };
+      } else {
+        const pid = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+        process.kill(pid, 'SIGSTOP');
+        thaw = async () => { process.kill(pid, 'SIGCONT'); };
+      }
+      const started = Date.now();
+      const [health, ready] = await Promise.all([probed.inject('/api/v1/health'), probed.inject('/api/v1/health/ready')]);
+      const took = Date.now() - started;
+      expect(health.statusCode).toBe(503);
+      expect(health.json()).toMatchObject({ status: 'unhealthy', database: 'unhealthy' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toMatchObject({ status: 'not_ready', database: 'unhealthy', migrations: 'unknown' });
+      expect(took).toBeGreaterThanOrEqual(HEALTH_TIMEOUT_MS - 50);
+      expect(took).toBeLessThan(2500);
+      expect((await probed.inject('/api/v1/health/live')).statusCode).toBe(200);
+      await thaw();
+      thaw = async () => {};
+      expect((await probed.inject('/api/v1/health')).statusCode).toBe(200);
+    } finally {
+      await thaw();
+      await probed.close();
+      if (db !== t.db) await db.close();
     }
   });
 
@@ -90,7 +161,6 @@ describe.each(DATABASE_KINDS)('tickers and health on %s', (kind) => {
     try {
       expect((await broken.inject('/api/v1/health')).statusCode).toBe(200);
       await db.close();
-      await new Promise((r) => setTimeout(r, HEALTHY_FOR_MS + 50)); // the healthy answer may be reused until then
       const res = await broken.inject('/api/v1/health');
       expect(res.statusCode).toBe(503);
       expect(res.json()).toMatchObject({ status: 'unhealthy', database: 'unhealthy' });

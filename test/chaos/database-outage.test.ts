@@ -168,7 +168,8 @@ describe.runIf(SERVER_URL && PRIVATE_POSTGRES_AVAILABLE)('a database outage duri
     expect(service.proc.pid).toBe(pid);
     expect(service.proc.exitCode).toBeNull();
 
-    const statuses = samples.reduce<Record<string, number>>((m, s) => ({ ...m, [s.status]: (m[s.status] ?? 0) + 1 }), {});
+    const statuses: Record<string, number> = {};
+    for (const s of samples) statuses[s.status] = (statuses[s.status] ?? 0) + 1;
     console.info(`[database outage] ${samples.length + 22} requests (${down.length} while down, slowest ${Math.round(Math.max(...down.map((s) => s.ms)))} ms), ` +
       `statuses ${JSON.stringify(statuses)}, faults: 1 server stop with ${loaded.length}/${TICKERS.length} tickers loaded, recovered in ${recoveredMs} ms after restart, ` +
       `rows lost 0, half-written tickers 0`);

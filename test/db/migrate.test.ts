@@ -33,7 +33,7 @@ describe.runIf(SERVER_URL)('migrations on the PostgreSQL server', () => {
     const csv = path.join(os.tmpdir(), `md-copy-${process.pid}.csv`);
     const lines = [];
     for (let d = 1; d <= 28; d++) for (const t of ['CP1', 'CP2', 'CP3']) lines.push(`${t},2023-02-${String(d).padStart(2, '0')},10,11,9,10.5,1000`);
-    fs.writeFileSync(csv, lines.join('\n') + '\n');
+    fs.writeFileSync(csv, `${lines.join('\n')}\n`);
     try {
       execFileSync('psql', [created.url, '-v', 'ON_ERROR_STOP=1', '-qc',
         `\\copy market_data (ticker, date, open, high, low, close, volume) FROM '${csv}' WITH (FORMAT csv)`]);

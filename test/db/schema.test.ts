@@ -64,6 +64,8 @@ describe.each(DATABASE_KINDS)('schema on %s', (kind) => {
   it.each([
     ['a lowercase ticker', `('aapl', '2024-01-15', 150, 155, 149, 153, 1)`, 'ck_market_data_ticker'],
     ['a ticker with a space', `('A B', '2024-01-15', 150, 155, 149, 153, 1)`, 'ck_market_data_ticker'],
+    ['a ticker starting with -', `('-2-3', '2024-01-15', 150, 155, 149, 153, 1)`, 'ck_market_data_ticker'],
+    ['a ticker starting with .', `('.A', '2024-01-15', 150, 155, 149, 153, 1)`, 'ck_market_data_ticker'],
     ['a zero price', `('AAPL', '2024-01-15', 0, 155, 0, 153, 1)`, 'ck_market_data_prices_positive'],
     ['a negative low', `('AAPL', '2024-01-15', 150, 155, -1, 153, 1)`, 'ck_market_data_prices_positive'],
     ['open above high', `('AAPL', '2024-01-15', 156, 155, 149, 153, 1)`, 'ck_market_data_open_in_range'],
@@ -73,6 +75,31 @@ describe.each(DATABASE_KINDS)('schema on %s', (kind) => {
     ['a volume beyond 2^53', `('AAPL', '2024-01-15', 150, 155, 149, 153, 9007199254740992)`, 'ck_market_data_volume'],
   ])('rejects %s in SQL', async (_name, values, constraint) => {
     await expect(insert(t, values)).rejects.toMatchObject({ code: '23514', constraint });
+  });
+
+  it('adds the first-character rule over rows stored before it as NOT VALID, still checking new rows', async () => {
+    const migration = readMigrations().find((m) => m.name === 'ticker_first_character')!;
+    const valid = async () => (await t.db.query<{ v: boolean }>(
+      `SELECT convalidated AS v FROM pg_constraint WHERE conname = 'ck_market_data_ticker'`)).rows[0]!.v;
+    await t.db.exec(`ALTER TABLE market_data DROP CONSTRAINT ck_market_data_ticker;
+      ALTER TABLE market_data ADD CONSTRAINT ck_market_data_ticker CHECK (ticker ~ '^[A-Z0-9.-]{1,16}$')`); // the rule before
+    await insert(t, `('-2-3', '2024-01-15', 150, 155, 149, 153, 1)`);
+    try {
+      await t.db.exec(migration.sql);
+      expect(await valid()).toBe(false);
+      await expect(insert(t, `('-9', '2024-01-16', 150, 155, 149, 153, 1)`)).rejects.toMatchObject({ code: '23514', constraint: 'ck_market_data_ticker' });
+    } finally {
+      await t.db.exec(`DELETE FROM market_data; ${migration.sql}`);
+    }
+    expect(await valid()).toBe(true);
+  });
+
+  it.each([
+    ['period_bars', `INSERT INTO period_bars (ticker, interval, date, open, high, low, close, volume) VALUES ('-2', '1w', '2024-01-19', 1, 1, 1, 1, 1)`],
+    ['splits', `INSERT INTO splits (ticker, ex_date, factor) VALUES ('-2', '2024-01-15', 2)`],
+    ['dividends', `INSERT INTO dividends (ticker, ex_date, amount) VALUES ('.A', '2024-01-15', 1)`],
+  ])('holds %s to the same first-character rule', async (_table, sql) => {
+    await expect(t.db.query(sql)).rejects.toMatchObject({ code: '23514' });
   });
 
   it('rejects a price that does not fit NUMERIC(15,6)', async () => {

@@ -1,5 +1,5 @@
-// The ETL and import commands as users type them (`npm run etl -- …`, `npm run import -- …`),
-// against the fake Alpha Vantage, on the embedded database and on the server.
+// The ETL and import commands as users type them (`market-data etl …`, `npm run import -- …` is the
+// same command), from the sources, against the fake Alpha Vantage, on both databases.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,13 +11,15 @@ import type { Database } from '../../src/db/database.ts';
 import { aggregateBars, syntheticBars, syntheticDividends } from '../fixtures/alpha-vantage.ts';
 import { createServerDatabase, DATABASE_KINDS } from '../helpers/databases.ts';
 import { startFakeAlphaVantage, type FakeAlphaVantage } from '../helpers/fake-alpha-vantage.ts';
-import { ROOT } from '../helpers/service.ts';
+import { MARKET_DATA, ROOT } from '../helpers/service.ts';
 
 const KEY = 'AVKEY-cli-test-5551234';
 
-function npmRun(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** `npm run etl -- --tickers X` is `market-data etl --tickers X`: the command line after npm's `--`. */
+function npmRun([script, dashes, ...args]: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const [node, ...command] = MARKET_DATA;
   return new Promise((resolve) => {
-    const child = spawn('npm', ['run', '--silent', ...args], {
+    const child = spawn(node, [...command, script!, ...(dashes === undefined || dashes === '--' ? [] : [dashes]), ...args], {
       cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -1,24 +1,27 @@
 // The service as a process: `npm start` on the embedded database and on a PostgreSQL server,
 // the data directory lock, graceful shutdown, and a server outage survived without a restart.
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrivatePostgres, freePort, PRIVATE_POSTGRES_AVAILABLE, type PrivatePostgres } from '../helpers/private-postgres.ts';
-import { health, ROOT, startService } from '../helpers/service.ts';
+import { health, MARKET_DATA, ROOT, startService } from '../helpers/service.ts';
 import { SERVER_URL } from '../helpers/databases.ts';
 
 const AV_KEY = 'AVKEY-SECRET-1234567890';
 const API_KEY = 'service-api-key-0987654321';
 const bar = { ticker: 'E2E', date: '2024-01-15', open: '150.10', high: 155, low: 149, close: 153, volume: 3_000_000_000 };
 
-describe('npm start on the embedded database', { timeout: 180_000 }, () => {
+describe('the service on the embedded database', { timeout: 180_000 }, () => {
   let dataDir: string;
   beforeAll(() => { dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-e2e-')); });
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-  it('serves, refuses a second process on the same DATA_DIR, stops cleanly and keeps the data', async () => {
+  it('starts over a lock left by a dead container, refuses a second process, stops cleanly and keeps the data', async () => {
+    // What a container that stopped uncleanly leaves: its pid (1) and its hostname, gone since.
+    fs.writeFileSync(path.join(dataDir, 'service.lock'), JSON.stringify({ pid: 1, host: 'f00dfeedbeef', since: '2026-01-01T00:00:00.000Z' }));
     const first = await startService({ DATA_DIR: dataDir, ALPHA_VANTAGE_API_KEY: AV_KEY });
     try {
       expect(await health(first.url)).toBe(200);
@@ -28,14 +31,15 @@ describe('npm start on the embedded database', { timeout: 180_000 }, () => {
       expect(created.status).toBe(201);
       expect(first.output().split('API_KEY is not set').length - 1).toBe(1);
 
-      // The second start is `npm start` itself, as a user would type it.
-      const second = spawnSync('npm', ['start'], {
+      // The second start is `market-data serve` (what `npm start` runs once built).
+      const second = spawnSync(MARKET_DATA[0], [...MARKET_DATA.slice(1), 'serve'], {
         cwd: ROOT, encoding: 'utf8', timeout: 60_000,
         env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: String(await freePort()), LOG_FORMAT: 'json', ETL_ENABLED: 'false' },
       });
       expect(second.status).not.toBe(0);
       expect(second.status).not.toBeNull();
       expect(`${second.stdout}${second.stderr}`).toContain(path.resolve(dataDir));
+      expect(`${second.stdout}${second.stderr}`).toContain(`in use by another process (pid ${first.proc.pid})`);
       expect(await health(first.url)).toBe(200);
     } finally {
       const started = Date.now();
@@ -49,9 +53,40 @@ describe('npm start on the embedded database', { timeout: 180_000 }, () => {
       const list = await (await fetch(`${again.url}/api/v1/market-data?ticker=e2e`)).json() as { total: number; items: object[] };
       expect(list.total).toBe(1);
       expect(list.items[0]).toMatchObject({ ticker: 'E2E', open: 150.1, volume: 3_000_000_000 });
+
+      // Readiness over a kept-alive connection: 200, then 503 from the moment SIGTERM starts the drain.
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const ready = () => new Promise<{ status: number; draining: boolean }>((resolve, reject) => {
+        http.get(`${again.url}/api/v1/health/ready`, { agent }, (res) => {
+          let body = '';
+          res.on('data', (d) => { body += d; });
+          res.on('end', () => resolve({ status: res.statusCode!, draining: (JSON.parse(body) as { draining: boolean }).draining }));
+        }).on('error', reject);
+      });
+      try {
+        expect(await ready()).toEqual({ status: 200, draining: false });
+        again.proc.kill('SIGTERM');
+        let answer = await ready();
+        for (const until = Date.now() + 1000; answer.status === 200 && Date.now() < until;) answer = await ready();
+        expect(answer).toEqual({ status: 503, draining: true });
+      } finally {
+        agent.destroy();
+      }
     } finally {
-      expect(await again.stop()).toBe(0);
+      expect(await (again.proc.killed ? again.exited : again.stop())).toBe(0); // a second SIGTERM would kill it
     }
+  });
+
+  it('refuses to serve on every interface without an API key, before opening anything', () => {
+    const untouched = path.join(dataDir, 'untouched');
+    const res = spawnSync(MARKET_DATA[0], [...MARKET_DATA.slice(1), 'serve'], {
+      cwd: ROOT, encoding: 'utf8', timeout: 60_000,
+      env: { PATH: process.env.PATH, HOST: '0.0.0.0', PORT: '1', DATA_DIR: untouched, LOG_FORMAT: 'json' },
+    });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain('API_KEY: required when HOST (0.0.0.0) is not a loopback address');
+    expect(res.stderr).toContain('ALLOW_OPEN_WRITES=true');
+    expect(fs.existsSync(untouched)).toBe(false);
   });
 
   it('exits non-zero listing every bad variable', () => {
@@ -65,7 +100,7 @@ describe('npm start on the embedded database', { timeout: 180_000 }, () => {
   });
 });
 
-describe.runIf(SERVER_URL && PRIVATE_POSTGRES_AVAILABLE)('npm start on a PostgreSQL server', () => {
+describe.runIf(SERVER_URL && PRIVATE_POSTGRES_AVAILABLE)('the service on a PostgreSQL server', () => {
   let pg: PrivatePostgres;
   beforeAll(async () => { pg = await createPrivatePostgres(); });
   afterAll(() => pg?.destroy());

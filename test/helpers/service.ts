@@ -1,11 +1,12 @@
-// The service as users run it: a child process started the way `npm start` starts it.
+// The service as users run it: a child process, from the sources (`npm start` runs their build,
+// dist/, which CI's smoke test starts: scripts/smoke-dist.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from './private-postgres.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-const START = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+/** `market-data …` from the sources: what dist/cli/market-data.js runs once built. */
+export const MARKET_DATA = [process.execPath, '--import', 'tsx', 'src/cli/market-data.ts'] as const;
 
 export interface RunningService {
   proc: ChildProcess;
@@ -31,8 +32,8 @@ export async function health(url: string, timeoutMs = 5000): Promise<number> {
 /** Starts the service with `env` over a clean environment and waits until it answers health 200. */
 export async function startService(env: Record<string, string>, options: { waitHealthy?: boolean } = {}): Promise<RunningService> {
   const port = env.PORT ?? String(await freePort());
-  const [command, ...args] = START.split(' ');
-  const proc = spawn(command === 'node' ? process.execPath : command!, args, {
+  const [command, ...args] = MARKET_DATA;
+  const proc = spawn(command, [...args, 'serve'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_FORMAT: 'json', ETL_ENABLED: 'false', ...env, PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,10 +1,12 @@
 // Security headers, CORS on and off, the per-client rate limit, body limits, unknown fields,
 // the request timeouts and the database statement timeout — each through the real app.
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
+import { KEY_FAILURES_PER_MINUTE } from '../../src/api/auth.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
 import { bar, captureLogger, testApp, testConfig } from '../helpers/app.ts';
 import { openTestDatabase, SERVER_URL, type TestDatabase } from '../helpers/databases.ts';
@@ -105,13 +107,102 @@ describe('hardening on the embedded database', () => {
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect(limited.json()).toMatchObject({ status: 429, title: 'Too Many Requests', detail: expect.stringContaining('5 requests per minute') });
-    // Writes count too (before the API key check), other clients have their own allowance,
+    // Writes count too, other clients have their own allowance,
     // and health checks, metrics and the docs are not limited.
     expect((await a.inject({ method: 'POST', url: '/api/v1/market-data', payload: bar(), remoteAddress: '10.0.0.1' })).statusCode).toBe(429);
     expect((await from('10.0.0.2')).statusCode).toBe(200);
     for (const url of ['/api/v1/health', '/metrics', '/openapi.json', '/docs/']) {
       expect((await from('10.0.0.1', url)).statusCode, url).toBe(200);
     }
+  });
+
+  it('limits by the route that matched, however the URL spells it: /%61pi/v1/… is /api/v1/…', async () => {
+    const a = await app({ RATE_LIMIT_PER_MINUTE: '3' });
+    const from = (url: string) => a.inject({ url, remoteAddress: '10.0.1.1' });
+    for (let i = 0; i < 3; i++) expect((await from('/%61pi/v1/market-data')).statusCode).toBe(200);
+    expect((await from('/%61pi/v1/market-data')).statusCode).toBe(429);
+    expect((await from('/api/v1/tickers')).statusCode).toBe(429);
+    expect((await from('/api/v1/%68ealth')).statusCode).toBe(200); // health, spelt oddly, is still health
+  });
+
+  it('limits wrong API keys per client even without a rate limit, refusing its keys unchecked once over', async () => {
+    const key = 'the-right-key-0123456789';
+    const a = await app({ API_KEY: key, LOG_LEVEL: 'info' });
+    const write = (remoteAddress: string, apiKey?: string) => a.inject({
+      method: 'POST', url: '/api/v1/market-data', payload: bar({ ticker: 'KEYS', date: '2024-03-01' }), remoteAddress,
+      headers: apiKey ? { 'x-api-key': apiKey } : {},
+    });
+    for (let i = 0; i < KEY_FAILURES_PER_MINUTE; i++) expect((await write('10.0.2.1', `guess-${i}-0123456789`)).statusCode).toBe(401);
+    const refused = await write('10.0.2.1', key); // the right key, but not even compared now
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers['content-type']).toMatch(PROBLEM);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.json().detail).toMatch(/too many wrong API keys/);
+    expect((await write('10.0.2.2', key)).statusCode).toBe(201); // another client is not concerned
+    const warnings = a.logLines.map((l) => JSON.parse(l)).filter((l) => l.level === 'warn');
+    expect(warnings.filter((l) => l.msg === 'api key check failed' && l.ip === '10.0.2.1')).toHaveLength(KEY_FAILURES_PER_MINUTE);
+    expect(warnings.some((l) => /too many failed keys/.test(l.msg))).toBe(true);
+    expect(a.logLines.join('')).not.toContain(key);
+  });
+
+  it('answers only to the loopback names when bound to loopback (DNS rebinding), and to ALLOWED_HOSTS', async () => {
+    const a = await app();
+    const get = (host: string) => a.inject({ url: '/api/v1/tickers', headers: { host } });
+    for (const host of ['127.0.0.1:8000', 'localhost:8000', 'LOCALHOST', '[::1]:8000']) expect((await get(host)).statusCode, host).toBe(200);
+    for (const host of ['evil.example:8000', 'evil.example', '127.0.0.1.nip.io:8000']) {
+      const res = await get(host);
+      expect(res.statusCode, host).toBe(421);
+      expect(res.headers['content-type']).toMatch(PROBLEM);
+    }
+    expect((await a.inject({ url: '/', headers: { host: 'evil.example' } })).statusCode).toBe(421); // the dashboard too
+    const proxied = await app({ ALLOWED_HOSTS: 'market.example' });
+    expect((await proxied.inject({ url: '/api/v1/tickers', headers: { host: 'market.example' } })).statusCode).toBe(200);
+    expect((await proxied.inject({ url: '/api/v1/tickers', headers: { host: '127.0.0.1:8000' } })).statusCode).toBe(200);
+    expect((await proxied.inject({ url: '/api/v1/tickers', headers: { host: 'evil.example' } })).statusCode).toBe(421);
+    // On every interface (which needs an API key to serve), names are not checked unless listed.
+    const everywhere = await app({ HOST: '0.0.0.0', API_KEY: 'the-right-key-0123456789' });
+    expect((await everywhere.inject({ url: '/api/v1/tickers', headers: { host: 'market.example' } })).statusCode).toBe(200);
+  });
+
+  it('refuses a state-changing request from a page of another site, unless CORS_ORIGINS allows it', async () => {
+    const a = await app();
+    const post = (headers: Record<string, string>, url = '/api/v1/market-data', date = '2024-04-01') =>
+      a.inject({ method: 'POST', url, payload: bar({ ticker: 'SITE', date }), headers });
+    const crossSite: Record<string, string>[] = [
+      { origin: 'https://evil.example' },
+      { origin: 'null' },
+      { 'sec-fetch-site': 'cross-site' },
+      { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+      { origin: 'http://localhost:9999', 'sec-fetch-site': 'same-site' },
+    ];
+    for (const headers of crossSite) {
+      const res = await post(headers);
+      expect(res.statusCode, JSON.stringify(headers)).toBe(403);
+      expect(res.headers['content-type']).toMatch(PROBLEM);
+    }
+    // A page that POSTs to /etl/run with no body at all: a form on any site could.
+    expect((await a.inject({ method: 'POST', url: '/api/v1/etl/run', headers: { origin: 'https://evil.example' } })).statusCode).toBe(403);
+    expect((await a.inject('/api/v1/market-data?ticker=SITE')).json().total).toBe(0);
+    expect((await a.inject({ url: '/api/v1/tickers', headers: { origin: 'https://evil.example' } })).statusCode).toBe(200); // reads are not changes
+    // The dashboard (same origin), curl and scripts (no Origin) write as before.
+    expect((await post({ origin: 'http://localhost', 'sec-fetch-site': 'same-origin' }, undefined, '2024-04-02')).statusCode).toBe(201);
+    expect((await post({ origin: 'http://localhost:80' }, undefined, '2024-04-03')).statusCode).toBe(201);
+    expect((await post({}, undefined, '2024-04-04')).statusCode).toBe(201);
+    const listed = await app({ CORS_ORIGINS: 'https://dash.example' });
+    expect((await listed.inject({ method: 'POST', url: '/api/v1/market-data', payload: bar({ ticker: 'SITE', date: '2024-04-05' }),
+      headers: { origin: 'https://dash.example', 'sec-fetch-site': 'cross-site' } })).statusCode).toBe(201);
+    expect((await listed.inject({ method: 'DELETE', url: '/api/v1/market-data/1', headers: { origin: 'https://evil.example' } })).statusCode).toBe(403);
+  });
+
+  it('logs the client address of each request, from X-Forwarded-For only when TRUST_PROXY trusts the sender', async () => {
+    const lines = async (env: Record<string, string>) => {
+      const a = await app({ LOG_LEVEL: 'info', ...env });
+      await a.inject({ url: '/api/v1/tickers', remoteAddress: '10.0.3.1', headers: { 'x-forwarded-for': '203.0.113.7' } });
+      return a.logLines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request completed');
+    };
+    expect(await lines({})).toEqual([expect.objectContaining({ url: '/api/v1/tickers', status: 200, ip: '10.0.3.1' })]);
+    expect(await lines({ TRUST_PROXY: 'true' })).toEqual([expect.objectContaining({ ip: '203.0.113.7' })]);
+    expect(await lines({ TRUST_PROXY: '10.0.9.0/24' })).toEqual([expect.objectContaining({ ip: '10.0.3.1' })]);
   });
 
   it('refuses a body over 64 kB with 413 problem+json, before parsing it', async () => {
@@ -122,6 +213,41 @@ describe('hardening on the embedded database', () => {
       expect(res.statusCode, method).toBe(413);
       expect(res.headers['content-type']).toMatch(PROBLEM);
       expect(res.json()).toMatchObject({ status: 413, title: 'Payload Too Large' });
+    }
+  });
+
+  it('answers 413 to oversized bodies sent as fast as possible, every client reading it, none reset', async () => {
+    const config = testConfig();
+    const a = await buildApp({ config, db: t.db, logger: captureLogger(config).logger });
+    await a.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = a.server.address() as AddressInfo;
+    // The clients run in a process of their own, as real ones do (sharing this event loop, they
+    // would always read the answer before the server's close reached them). fetch (undici) gives
+    // up on a request whose body it can no longer write, even with the 413 already there to read:
+    // a server that closes while the client still sends shows as EPIPE or ECONNRESET.
+    const clients = `
+      const body = Buffer.alloc(2 * 1024 * 1024, 'x'); // 2 MB, 32 times the limit
+      const send = async () => {
+        try {
+          const res = await fetch('http://127.0.0.1:${port}/api/v1/market-data', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+          const answer = await res.json();
+          return res.status === 413 && answer.status === 413 ? '413' : String(res.status);
+        } catch (err) {
+          return err.cause?.code ?? err.message;
+        }
+      };
+      const counts = {};
+      for (const outcome of await Promise.all(Array.from({ length: 200 }, send))) counts[outcome] = (counts[outcome] ?? 0) + 1;
+      console.log(JSON.stringify(counts));`;
+    try {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', clients], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      await new Promise((resolve) => child.once('exit', resolve));
+      console.log(`200 POSTs of 2 MB at once: ${out.trim()}`);
+      expect(JSON.parse(out)).toEqual({ 413: 200 });
+    } finally {
+      await a.close();
     }
   });
 
@@ -201,13 +327,13 @@ describe('hardening on the embedded database', () => {
     };
     try {
       // A slow-loris client: headers that never end.
-      const headers = await send('GET /api/v1/market-data HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n');
+      const headers = await send('GET /api/v1/market-data HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n');
       expect(headers.ms).toBeLessThan(2000);
       expect(headers.answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
       expect(headers.answer).toMatch(/content-type: application\/problem\+json/i);
       expect(headers.body).toMatchObject({ status: 408, title: 'Request Timeout' });
       // A body promised and never sent: the client is slow, not the service.
-      const body = await send('POST /api/v1/market-data HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"tick');
+      const body = await send('POST /api/v1/market-data HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"tick');
       expect(body.ms).toBeLessThan(2000);
       expect(body.answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
       expect(body.body).toMatchObject({ status: 408, title: 'Request Timeout' });

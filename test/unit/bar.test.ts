@@ -35,7 +35,7 @@ describe('parsePrice', () => {
     ['1,5', 'must be a decimal number'],
     ['0x10', 'must be a decimal number'],
     ['1'.repeat(65), 'must be a decimal number'],
-    ['0'.repeat(64) + '1', 'must be a decimal number'],
+    [`${'0'.repeat(64)}1`, 'must be a decimal number'],
     ['1.', 'must be a decimal number'],
     ['.5', 'must be a decimal number'],
     ['0.000000', 'must be greater than 0'],
@@ -103,9 +103,10 @@ describe('isCalendarDate', () => {
 });
 
 describe('parseTicker', () => {
-  it.each([['aapl', 'AAPL'], ['BRK.B', 'BRK.B'], ['rds-a', 'RDS-A'], ['X', 'X'], ['A'.repeat(16), 'A'.repeat(16)]])(
+  it.each([['aapl', 'AAPL'], ['BRK.B', 'BRK.B'], ['rds-a', 'RDS-A'], ['X', 'X'], ['A'.repeat(16), 'A'.repeat(16)], ['7203.T', '7203.T'], ['0', '0']])(
     'accepts %s as %s', (raw, expected) => expect(parseTicker(raw)).toEqual({ ok: true, value: expected }));
-  it.each(['', 'A'.repeat(17), 'AA PL', "A';DROP", 'ÄPPLE', 'A/B'])('rejects %j', (raw) => {
+  // The first character a letter or digit: `-2-3` in a CSV export is a spreadsheet formula.
+  it.each(['', 'A'.repeat(17), 'AA PL', "A';DROP", 'ÄPPLE', 'A/B', '-2-3', '-', '.B', '=1+1', '+1', '@SUM'])('rejects %j', (raw) => {
     expect(parseTicker(raw).ok).toBe(false);
   });
 });

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       port: 8000,
       apiKey: undefined,
+      allowOpenWrites: false,
       logLevel: 'info',
       logFormat: 'json',
       defaultPageSize: 50,
@@ -23,7 +24,7 @@ describe('loadConfig', () => {
         datasets: ['daily', 'weekly', 'monthly', 'splits', 'dividends'], actionsRefreshDays: 7, entitlementRecheckDays: 7,
       },
       databaseStatementTimeoutMs: 30_000,
-      http: { requestTimeoutMs: 30_000, rateLimitPerMinute: 0, corsOrigins: [], trustProxy: false },
+      http: { requestTimeoutMs: 30_000, rateLimitPerMinute: 0, corsOrigins: [], allowedHosts: ['localhost', '127.0.0.1', '::1'], trustProxy: false },
     });
   });
 

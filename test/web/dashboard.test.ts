@@ -348,7 +348,7 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in Chromium', () => {
     for (const s of scripts) expect(s.encoding, s.url).toMatch(/^(br|gzip)$/);
     const sent = scripts.reduce((sum, s) => sum + s.bytes, 0);
     // gzip (what the brief counts) from the build's .gz files; the browser got brotli, smaller still.
-    const gzip = scripts.reduce((sum, s) => sum + fs.statSync(path.join(webDir, new URL(s.url).pathname) + '.gz').size, 0);
+    const gzip = scripts.reduce((sum, s) => sum + fs.statSync(`${path.join(webDir, new URL(s.url).pathname)}.gz`).size, 0);
     console.log(`first-load JavaScript: ${(gzip / 1024).toFixed(1)} kB gzip; ${(sent / 1024).toFixed(1)} kB as sent (${scripts.map((s) => s.encoding).join(', ')})`);
     expect(gzip).toBeLessThan(500_000);
     expect(sent).toBeLessThan(500_000);

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// `market-data serve|etl|import|migrate|plan`: one command for the service and its tools, the
+// package's `bin` (npx market-data, or on the PATH of the image). Each subcommand is the module
+// that does the work, loaded only when asked for, so `--help` starts no database.
+import { VERSION } from '../version.ts';
+
+const USAGE = `usage: market-data <command> [options]
+
+commands:
+  serve     run the API, the dashboard and the ETL schedule (what npm start runs)
+  etl       run the ETL now for some tickers           market-data etl --help
+  plan      show what an ETL run would fetch, without fetching (etl --plan)
+  import    load one ticker's bars from a CSV file      market-data import --help
+  migrate   apply pending database migrations and exit
+
+Configuration comes from the environment or a .env file (docs/configuration.md).
+  -h, --help       this text
+  -v, --version    the version`;
+
+const [command, ...rest] = process.argv.slice(2);
+
+/** The subcommand's module reads its own arguments: make them look as if it had been run alone. */
+function argsFor(args: string[]): void {
+  process.argv.splice(2, process.argv.length - 2, ...args);
+}
+
+switch (command) {
+  case 'serve':
+    // Arguments stay as they are: cluster workers run this same command line again.
+    await import('../main.ts');
+    break;
+  case 'etl':
+    argsFor(rest);
+    await import('./etl.ts');
+    break;
+  case 'plan':
+    argsFor(['--plan', ...rest]);
+    await import('./etl.ts');
+    break;
+  case 'import':
+    argsFor(rest);
+    await import('./import.ts');
+    break;
+  case 'migrate':
+    argsFor(rest);
+    await import('./migrate.ts');
+    break;
+  case '-v':
+  case '--version':
+    console.log(VERSION);
+    break;
+  case undefined:
+  case '-h':
+  case '--help':
+  case 'help':
+    console.log(USAGE);
+    break;
+  default:
+    console.error(`unknown command: ${command}\n\n${USAGE}`);
+    process.exitCode = 2;
+}
