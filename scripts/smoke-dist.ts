@@ -54,6 +54,8 @@ try {
   const env = {
     PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', PORT: String(port), DATA_DIR: path.join(dir, 'data'),
     API_KEY, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_BASE_URL: fakeUrl, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0',
+    // A new ticker costs six requests on a free key (every dataset, and full daily history refused).
+    ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '1000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '1000',
     ETL_ENABLED: 'false', LOG_FORMAT: 'json', LOG_LEVEL: 'warn',
   };
   // `npm start`'s command itself, so that SIGTERM and the exit code are the service's, not npm's.
@@ -83,11 +85,15 @@ try {
   check((await (await get('/')).text()).includes('<script'), 'the dashboard is served');
 
   const run = await get('/api/v1/etl/run?tickers=IBM', { method: 'POST', headers: { 'x-api-key': API_KEY } });
-  const result = await run.json() as { status: string; successful: number; total_loaded: number };
+  const result = await run.json() as {
+    status: string; successful: number; total_loaded: number;
+    details: { datasets: { dataset: string; inserted: number }[] }[];
+  };
   check(run.status === 200 && result.status === 'completed' && result.successful === 1 && result.total_loaded > 0,
     `one ETL run against the fake Alpha Vantage: ${JSON.stringify({ status: result.status, successful: result.successful, loaded: result.total_loaded })}`);
   const listed = await (await get('/api/v1/market-data?ticker=IBM&size=1')).json() as { total: number };
-  check(listed.total === result.total_loaded, `the rows are listed (${listed.total})`);
+  const daily = result.details[0]?.datasets.find((d) => d.dataset === 'daily')?.inserted;
+  check(daily && listed.total === daily, `the daily bars are listed (${listed.total})`);
 
   service.kill('SIGTERM');
   const code = await exited;
