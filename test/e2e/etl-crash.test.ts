@@ -34,6 +34,7 @@ describe.each(DATABASE_KINDS)('SIGKILL during an ETL load on %s', { timeout: 180
     env = {
       ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0',
       DEFAULT_TICKERS: TICKERS.join(','), ETL_DATASETS: 'daily', LOG_LEVEL: 'debug',
+      ALPHA_VANTAGE_MAX_BODY_BYTES: String(32 * 1024 * 1024), // 50,000 days (no real history is so long) are ~10 MB
     };
     if (kind === 'pglite') {
       env.DATA_DIR = dir;
