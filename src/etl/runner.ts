@@ -292,16 +292,15 @@ export class EtlRunner {
     let variant = item.variant;
     const refused = (v: Variant) => v.entitlement !== undefined && state.learned.get(v.entitlement) === 'refused';
     if (refused(variant) && item.fallback) variant = item.fallback;
-    let requests = 0;
+    // Counted as they are sent, so a request the budget or a shutdown cut short is still recorded.
+    const spent = { requests: 0 };
     const fail = (status: TickerStatus, reason: string): { failure: DatasetResult } =>
-      ({ failure: { ...emptyDataset(item.dataset, status, reason), variant: variant.name, requests } });
+      ({ failure: { ...emptyDataset(item.dataset, status, reason), variant: variant.name, requests: spent.requests } });
     for (;;) {
       if (refused(variant)) return fail('skipped', `refused for this key: ${variant.name}`);
       let result: FetchResult;
       try {
-        const answer = await this.request(source, item, variant, ticker, signal);
-        requests += answer.requests;
-        result = answer.result;
+        result = await this.request(source, item, variant, ticker, signal, spent);
       } catch (err) {
         if (err instanceof BudgetExhaustedError) {
           state.defer = this.deferral(err.message);
@@ -315,7 +314,7 @@ export class EtlRunner {
       }
       if (result.ok) {
         await this.learn(source, variant, 'allowed', null, state);
-        return { data: result, variant, requests, fetchedAt: new Date(this.clock.now()).toISOString() };
+        return { data: result, variant, requests: spent.requests, fetchedAt: new Date(this.clock.now()).toISOString() };
       }
       switch (result.effect) {
         case 'refused':
@@ -352,19 +351,20 @@ export class EtlRunner {
    * and every request of the source waits with it. Rejects with BudgetExhaustedError when the
    * budget is spent, or with the signal's reason.
    */
-  private async request(source: Source, item: WorkItem, variant: Variant, ticker: Ticker, signal: AbortSignal): Promise<{ result: FetchResult; requests: number }> {
+  private async request(source: Source, item: WorkItem, variant: Variant, ticker: Ticker, signal: AbortSignal, spent: { requests: number }): Promise<FetchResult> {
     const limiter = this.limiterFor(source);
     let requests = 0;
     let transient = 0;
     let waited = '';
     // A failure that asking again did not cure says how hard it was tried.
-    const final = (result: FetchResult): { result: FetchResult; requests: number } =>
-      ({ result: result.ok || requests < 2 || (result.effect !== 'transient' && result.effect !== 'rate_limited') ? result
-        : { ...result, reason: `${result.reason}${waited} (gave up after ${requests} attempts)` }, requests });
+    const final = (result: FetchResult): FetchResult =>
+      result.ok || requests < 2 || (result.effect !== 'transient' && result.effect !== 'rate_limited') ? result
+        : { ...result, reason: `${result.reason}${waited} (gave up after ${requests} attempts)` };
     try {
       const result = await pRetry(async () => {
         await limiter?.acquire(signal);
         requests += variant.requests; // a local file costs none
+        spent.requests += variant.requests;
         const result = await source.fetch({ ticker: item.ticker, dataset: item.dataset, variant }, signal);
         recordSourceRequest(source.name, result.ok ? 'data' : result.effect);
         if (!result.ok && result.effect === 'transient' && transient++ < this.retry.retries) throw new TransientFailure(result);
