@@ -35,6 +35,10 @@ CREATE FUNCTION refresh_adjustment_factors(refresh varchar[]) RETURNS void LANGU
 DECLARE
     t varchar;
 BEGIN
+    -- Most writes of bars concern no ticker with a later dividend: nothing to do, cheaply.
+    IF coalesce(cardinality(refresh), 0) = 0 THEN
+        RETURN;
+    END IF;
     FOR t IN SELECT DISTINCT x FROM unnest(refresh) AS x WHERE x IS NOT NULL ORDER BY x LOOP
         PERFORM pg_advisory_xact_lock(727000004, hashtext(t));
     END LOOP;
