@@ -71,6 +71,7 @@ export async function seededPglite(): Promise<{ dir: string; firstDate: string; 
       await migrate(db);
       await db.exec(seedSql({ tickers: 100, days: 2000, endDate: '2024-12-31' }));
       await db.query('SELECT market_data_compact_counts()');
+      await db.query('SELECT fold_derived_bars()'); // as a service would have long since
       await db.exec('VACUUM ANALYZE market_data');
       const { rows } = await db.query<{ first: string; last: string }>(`SELECT min(date) AS first, max(date) AS last FROM market_data`);
       template = { dir, firstDate: rows[0]!.first, lastDate: rows[0]!.last };

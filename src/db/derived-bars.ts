@@ -110,7 +110,10 @@ export async function foldDerivedBarsOnce(db: Queryable, maxTickers?: number): P
  */
 export async function foldDerivedBars(db: Database, step = profileOf(db).derivedFoldStep): Promise<number> {
   if (step === undefined) return foldDerivedBarsOnce(db);
+  // Only the tickers pending now: under steady writes to one ticker, folding until nothing is
+  // pending would remake its periods back to back and hold the database for everyone.
+  const { rows } = await db.query<{ n: number }>('SELECT count(DISTINCT ticker)::int AS n FROM derived_bars_pending');
   let folded = 0;
-  for (let n; (n = await foldDerivedBarsOnce(db, step)) > 0;) folded += n;
+  for (let n = 1; folded < rows[0]!.n && (n = await foldDerivedBarsOnce(db, step)) > 0;) folded += n;
   return folded;
 }
