@@ -46,7 +46,10 @@ export type ReadFailure = 'down' | 'elsewhere' | 'primary' | 'fatal';
 
 const DOWN_CODES = /^(08|57P0[123]|53300|3D000|28)/;
 const NODE_DOWN = /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH)$/;
-const DOWN_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connection error|not queryable|did not answer/i;
+const DOWN_MESSAGES = /Connection terminated|connection error|not queryable|did not answer/i;
+// pg says this both when the server does not answer and when every pooled connection stayed
+// busy: read elsewhere, and leave judging the replica to its health check.
+const POOL_WAIT = /timeout exceeded when trying to connect/i;
 
 /**
  * What a failed read on a replica means: the replica is down (take it out, read elsewhere), the
@@ -56,7 +59,7 @@ const DOWN_MESSAGES = /Connection terminated|timeout exceeded when trying to con
 export function classifyReadFailure(err: unknown): ReadFailure {
   const code = (err as { code?: string }).code ?? '';
   if (code === '25006') return 'primary'; // read_only_sql_transaction
-  if (/^(40001|40P01|57P04|55P03)$/.test(code)) return 'elsewhere';
+  if (/^(40001|40P01|57P04|55P03)$/.test(code) || POOL_WAIT.test((err as Error)?.message ?? '')) return 'elsewhere';
   if (DOWN_CODES.test(code) || NODE_DOWN.test(code)) return 'down';
   if (!code && DOWN_MESSAGES.test((err as Error)?.message ?? '')) return 'down';
   return 'fatal';

@@ -5,10 +5,11 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
+import { openDatabase, readsOf } from '../../src/db/index.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
 import { openReplicas, withReplicas, type ReplicaSet } from '../../src/db/replicas.ts';
-import { bar, testApp } from '../helpers/app.ts';
+import { bar, testApp, testConfig } from '../helpers/app.ts';
 import { createReplicaCluster, PRIVATE_POSTGRES_AVAILABLE, type ReplicaCluster } from '../helpers/replica-cluster.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -47,6 +48,27 @@ describe.runIf(PRIVATE_POSTGRES_AVAILABLE)('reads on streaming replicas', () => 
   };
   const state = (set: ReplicaSet, name: string) => set.statuses().find((s) => s.name === name)!;
   const replicaReads = (set: ReplicaSet) => set.statuses().reduce((n, s) => n + s.reads, 0);
+
+  it('opens DATABASE_READ_URLS for the service only, and refuses a malformed X-Write-LSN', async () => {
+    const config = testConfig({ DATABASE_URL: cluster.primary.url, DATABASE_READ_URLS: cluster.replicas.map((r) => r.url).join(',') });
+    const cli = await openDatabase(config);
+    expect(readsOf(cli)).toBe(cli); // a CLI command: the primary only
+    await cli.close();
+    const db = await openDatabase(config, undefined, { replicas: true });
+    const app = await testApp(db);
+    open.push({ db, app });
+    expect(readsOf(db)).not.toBe(db);
+    expect(db.replicaStatuses!().map((s) => [s.name, s.state])).toEqual([['replica-1', 'up'], ['replica-2', 'up']]);
+    const bad = await app.inject({ url: '/api/v1/tickers', headers: { 'x-write-lsn': 'yesterday' } });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json().errors).toEqual([expect.objectContaining({ field: 'X-Write-LSN' })]);
+    const health = (await app.inject({ url: '/api/v1/health' })).json();
+    expect(health.replicas).toEqual([
+      expect.objectContaining({ name: 'replica-1', state: 'up', lag_ms: 0, replay_paused: false }),
+      expect.objectContaining({ name: 'replica-2', state: 'up' }),
+    ]);
+    expect(JSON.stringify(health)).not.toContain(String(cluster.replicas[0]!.port)); // no addresses
+  });
 
   it('acceptance 1: a write then at once a read returns it, 1,000 times under concurrent load', async () => {
     const { app, set } = await service();
