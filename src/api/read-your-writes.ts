@@ -47,7 +47,9 @@ export function registerReadYourWrites(app: FastifyInstance, db: Database, windo
       const last = recent.get(clientOf(request));
       if (last && Date.now() - last.at <= windowMs) minLsn = maxLsn(minLsn, last.lsn);
     }
-    // The rest of the request runs in this context, which the replica router reads.
+    // The rest of the request runs in this context, which the replica router reads. A read with
+    // nothing to wait for runs without one: entering a context turns on Node's async hooks.
+    if (minLsn === undefined) return done();
     readContext.run({ minLsn }, done);
   });
 
