@@ -68,6 +68,12 @@ describe.runIf(PRIVATE_POSTGRES_AVAILABLE)('reads on streaming replicas', () => 
       expect.objectContaining({ name: 'replica-2', state: 'up' }),
     ]);
     expect(JSON.stringify(health)).not.toContain(String(cluster.replicas[0]!.port)); // no addresses
+    // Without replicas, writes carry no position: the default path is unchanged.
+    const plain = await testApp(primaryOnly);
+    const created = await plain.inject({ method: 'POST', url: '/api/v1/market-data', payload: bar({ ticker: 'PLAIN' }) });
+    expect(created.statusCode).toBe(201);
+    expect(created.headers['x-write-lsn']).toBeUndefined();
+    await plain.close();
   });
 
   it('acceptance 1: a write then at once a read returns it, 1,000 times under concurrent load', async () => {
@@ -141,6 +147,8 @@ describe.runIf(PRIVATE_POSTGRES_AVAILABLE)('reads on streaming replicas', () => 
     cluster.replicas[0]!.stop('immediate');
     await sleep(1000);
     expect(state(set, 'replica-1').state).toBe('down');
+    expect((await app.inject({ url: '/api/v1/health/ready' })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/api/v1/health' })).json().replicas[0]).toMatchObject({ name: 'replica-1', state: 'down' });
     const otherBefore = state(set, 'replica-2').reads;
     await sleep(300);
     expect(state(set, 'replica-2').reads).toBeGreaterThan(otherBefore); // reads go on elsewhere
