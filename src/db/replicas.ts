@@ -197,6 +197,9 @@ export async function openReplicas(primary: Database, options: ReplicaOptions): 
     if (replica.state !== state) logger?.warn({ replica: replica.name, address: replica.address, state, error }, 'replica out of rotation');
     replica.state = state;
     replica.error = error;
+    // A server that restarts replays again from its last restart point: what it had replayed
+    // before is not visible until it gets there again, so its position is read afresh.
+    if (state === 'down') replica.replayLsn = undefined;
   };
 
   async function route<T>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<T>> {

@@ -11,6 +11,7 @@ import { openPostgres } from '../../src/db/postgres.ts';
 import { openReplicas, withReplicas, type ReplicaSet } from '../../src/db/replicas.ts';
 import { bar, testApp, testConfig } from '../helpers/app.ts';
 import { createReplicaCluster, PRIVATE_POSTGRES_AVAILABLE, type ReplicaCluster } from '../helpers/replica-cluster.ts';
+import { startService } from '../helpers/service.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -74,6 +75,31 @@ describe.runIf(PRIVATE_POSTGRES_AVAILABLE)('reads on streaming replicas', () => 
     expect(created.statusCode).toBe(201);
     expect(created.headers['x-write-lsn']).toBeUndefined();
     await plain.close();
+  });
+
+  it('the service with WORKERS=2 reads on replicas, and its /metrics sums both workers', async () => {
+    const service = await startService({
+      DATABASE_URL: cluster.primary.url, DATABASE_READ_URLS: cluster.replicas.map((r) => r.url).join(','), WORKERS: '2', LOG_LEVEL: 'warn',
+    });
+    try {
+      for (let i = 0; i < 20; i++) {
+        const created = await fetch(`${service.url}/api/v1/market-data`, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bar({ ticker: 'SVC', date: `2005-01-${String(i + 1).padStart(2, '0')}` })),
+        });
+        expect(created.status).toBe(201);
+        const { id } = await created.json() as { id: number };
+        // Another worker may answer the read: the header carries the position across processes.
+        const read = await fetch(`${service.url}/api/v1/market-data/${id}`, { headers: { 'x-write-lsn': created.headers.get('x-write-lsn')! } });
+        expect(read.status).toBe(200);
+      }
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      expect(metrics).toMatch(/^db_replica_state\{replica="replica-1",state="up"\} 1$/m);
+      expect(metrics).toMatch(/^db_replica_lag_seconds\{replica="replica-2"\} \S+$/m);
+      const reads = [...metrics.matchAll(/^db_reads_total\{server="(replica-\d)"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[2]), 0);
+      expect(reads).toBeGreaterThanOrEqual(20);
+    } finally {
+      expect(await service.stop()).toBe(0);
+    }
   });
 
   it('acceptance 1: a write then at once a read returns it, 1,000 times under concurrent load', async () => {
