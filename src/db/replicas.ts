@@ -116,7 +116,7 @@ export async function openReplicas(primary: Database, options: ReplicaOptions): 
   const replicas = await Promise.all(options.urls.map(async (url, i) => {
     const db = await openPostgres({
       url, poolSize: options.poolSize, statementTimeoutMs: options.statementTimeoutMs, logger,
-      connectTimeoutMs: 1000, applicationName: 'market-data-reads',
+      connectTimeoutMs: 1000, applicationName: 'market-data-reads', retry: false,
     });
     const u = new URL(url);
     return new Replica(`replica-${i + 1}`, `${u.hostname}:${u.port || 5432}`, db);

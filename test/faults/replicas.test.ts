@@ -1,6 +1,7 @@
 // Reads on streaming replicas (issue 19), on a private primary with two replicas started by the
 // test (helpers/replica-cluster.ts): read-your-writes under load, a replica killed under read
-// load, a replica whose replay is paused, and an export whose replica stops mid-stream.
+// load, a replica whose replay is paused, an export whose replica stops mid-stream, and a read
+// cancelled by "conflict with recovery".
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -269,5 +270,33 @@ describe.runIf(PRIVATE_POSTGRES_AVAILABLE)('reads on streaming replicas', () => 
     expect(body).toBe(expected);
     expect(r1.failures).toBeGreaterThan(0); // it did fail over mid-stream
     cluster.replicas[0]!.start();
+  });
+
+  it('a read cancelled by conflict with recovery runs again on another server', async () => {
+    const [touchy, other] = [cluster.replicas[0]!, cluster.replicas[1]!];
+    await primaryOnly.exec('DROP TABLE IF EXISTS conflict_t; CREATE TABLE conflict_t AS SELECT generate_series(1, 1000) AS x');
+    await cluster.caughtUp();
+    touchy.stop();
+    // The other replica's feedback would hold back the primary's vacuum: the read goes on on the primary.
+    other.stop();
+    // No feedback to the primary and no patience: replay cancels a query in its way at once.
+    touchy.start({ hot_standby_feedback: 'off', max_standby_streaming_delay: '0' });
+    try {
+      const { set } = await service({ checkIntervalMs: 60_000 });
+      expect(set.statuses().map((r) => r.state)).toEqual(['up', 'down']);
+      // The read goes to replica-1 and holds its snapshot for 2 s.
+      const read = set.reads.query<{ n: number }>('SELECT count(*)::int AS n FROM conflict_t, pg_sleep(2)');
+      await sleep(500);
+      await primaryOnly.exec('DELETE FROM conflict_t');
+      await primaryOnly.exec('VACUUM conflict_t');
+      const { rows } = await read;
+      expect(rows).toHaveLength(1);
+      expect(state(set, 'replica-1')).toMatchObject({ failures: 1, state: 'up' }); // cancelled there; not taken out
+      expect(set.primaryReads()).toBe(1);
+    } finally {
+      touchy.stop();
+      touchy.start();
+      other.start();
+    }
   });
 });

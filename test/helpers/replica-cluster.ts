@@ -20,7 +20,8 @@ function binDir(): string {
 export interface ClusterNode {
   url: string;
   port: number;
-  start(): void;
+  /** `settings`: more `-c name=value` server settings for this start. */
+  start(settings?: Record<string, string>): void;
   /** `fast` closes sessions cleanly; `immediate` is a crash (no shutdown checkpoint). */
   stop(mode?: 'fast' | 'immediate'): void;
   /** Runs one statement on this server (its own connection). */
@@ -51,7 +52,10 @@ export async function createReplicaCluster(replicaCount = 2): Promise<ReplicaClu
     const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
     return {
       url, port,
-      start: () => { run('pg_ctl', ['-D', data, '-o', options, '-l', path.join(dir, `${name}.log`), '-w', 'start']); },
+      start: (settings = {}) => {
+        const more = Object.entries(settings).map(([k, v]) => ` -c ${k}=${v}`).join('');
+        run('pg_ctl', ['-D', data, '-o', options + more, '-l', path.join(dir, `${name}.log`), '-w', 'start']);
+      },
       stop: (mode = 'fast') => { run('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']); },
       async sql<T>(text: string, params: unknown[] = []) {
         const client = new pg.Client({ connectionString: url });
