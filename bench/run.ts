@@ -6,7 +6,9 @@
 //   3. a 2.5M-row backfill from a local fake Alpha Vantage through `npm run etl`: time, peak memory;
 //   4. the embedded database, before (PGlite on the service's thread, BENCH_BASELINE) and after
 //      (its worker) in the same run: s1, s4, s6 req/s, health while an export streams, and s1's
-//      p99 while the service loads 500k rows against its idle p99.
+//      p99 while the service loads 500k rows against its idle p99;
+//   5. (`replicas`, not in the default set) s1 and s6 on a private primary alone against the same
+//      primary with two streaming replicas, alternating in one run (bench/lib/replicas.ts).
 // Prints a table, writes bench/results/<time>.json, exits 1 if a target it measures is missed.
 // Env: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/md_bench), BENCH_RUNS=3,
 // BENCH_SECONDS=4, BENCH_WARMUP=1, BENCH_PARTS=http,loader,backfill,pglite, BENCH_WORKERS=1, BENCH_BASELINE=<commit>.
@@ -20,6 +22,7 @@ import { baselineTree, compareEmbedded } from './lib/embedded.ts';
 import { backfill, dropPgliteTemplate, FAKE_KEY, pgliteUnderLoad, type PgliteResult } from './lib/ingest.ts';
 import { loaderCases } from './lib/loader.ts';
 import { pgbench, type SqlScenario } from './lib/pgbench.ts';
+import { replicaPart } from './lib/replicas.ts';
 import { ROOT, startFake, startService } from './lib/process.ts';
 import { compactAndVacuum, createDatabase, dropDatabase, ensureSeeded } from './lib/seed.ts';
 
@@ -245,6 +248,14 @@ const started = Date.now();
 if (PARTS.has('http')) await httpPart();
 if (PARTS.has('loader')) await loaderPart();
 if (PARTS.has('backfill') || PARTS.has('pglite')) await ingestParts();
+if (PARTS.has('replicas')) {
+  const r = await replicaPart({ runs: RUNS, seconds: SECONDS, warmup: WARMUP, connections: CONNECTIONS, log });
+  results.replicas = r;
+  log(`replicas: s1 ${r.s1.replicas.rps.toFixed(0)} vs ${r.s1.primary.rps.toFixed(0)} req/s alone (${r.s1.ratio.toFixed(2)}×), ` +
+    `s6 ${r.s6.replicas.rps.toFixed(0)} vs ${r.s6.primary.rps.toFixed(0)} (${r.s6.ratio.toFixed(2)}×); reads by server ${JSON.stringify(r.reads_by_server)}`);
+  const errors = ['s1', 's6'].reduce((n, k) => n + r[k as 's1' | 's6'].replicas.errors + r[k as 's1' | 's6'].replicas.non2xx, 0);
+  check('replicas: no errors with DATABASE_READ_URLS', errors, '<=', 0, `${errors} errors or non-2xx`);
+}
 results.seconds = Math.round((Date.now() - started) / 1000);
 results.checks = checks;
 

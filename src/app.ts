@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from './config.ts';
-import type { Database } from './db/index.ts';
+import { readsOf, type Database } from './db/index.ts';
 import type { Logger } from './logger.ts';
 import { VERSION } from './version.ts';
 import { registerApiKeyAuth } from './api/auth.ts';
@@ -12,6 +12,7 @@ import { registerErrorHandlers } from './api/errors.ts';
 import { registerJsonBodyParser } from './api/json-body.ts';
 import { registerSecurity, serverOptions } from './api/security.ts';
 import { registerDrainOnClose } from './api/drain.ts';
+import { registerReadYourWrites } from './api/read-your-writes.ts';
 import { registerMetrics } from './metrics.ts';
 import { validatorCompiler } from './api/validation.ts';
 import { MarketDataRecord } from './api/schemas.ts';
@@ -69,6 +70,7 @@ export async function buildApp({ config, db, logger, etl, webDir }: AppDeps): Pr
   await registerSecurity(app, config);
   registerDrainOnClose(app);
   registerApiKeyAuth(app, config.apiKey);
+  registerReadYourWrites(app, db, config.replicas.readYourWritesWindowMs);
   // Shared schemas live on the root: a plugin adding its own would get Fastify's default validator.
   app.addSchema(MarketDataRecord);
   app.addSchema(RunDetailSchema);
@@ -79,14 +81,19 @@ export async function buildApp({ config, db, logger, etl, webDir }: AppDeps): Pr
   });
 
   const theEtl = etl ?? createEtl(config, db, logger);
-  registerMetrics(app, { budget: () => theEtl.limiter.remainingToday(), pool: db.poolStats?.bind(db) });
+  registerMetrics(app, {
+    budget: () => theEtl.limiter.remainingToday(), pool: db.poolStats?.bind(db),
+    replicas: db.replicaStatuses && { statuses: db.replicaStatuses.bind(db), primaryReads: db.primaryReads!.bind(db) },
+  });
   await registerDocs(app, VERSION);
   await app.register(healthRoutes, { prefix: '/api/v1', db, version: VERSION });
   await app.register(marketDataRoutes, { prefix: '/api/v1', db, config });
-  await app.register(tickerRoutes, { prefix: '/api/v1', db });
+  // Routes that only read take the read view: replicas when DATABASE_READ_URLS is set.
+  const reads = readsOf(db);
+  await app.register(tickerRoutes, { prefix: '/api/v1', db: reads });
   await app.register(etlRoutes, { prefix: '/api/v1', db, config, etl: theEtl });
-  await app.register(exportRoutes, { prefix: '/api/v1', db, idleTimeoutMs: config.http.requestTimeoutMs });
-  await app.register(tickerSummaryRoutes, { prefix: '/api/v1', db });
+  await app.register(exportRoutes, { prefix: '/api/v1', db: reads, idleTimeoutMs: config.http.requestTimeoutMs });
+  await app.register(tickerSummaryRoutes, { prefix: '/api/v1', db: reads });
   await app.register(dashboard, { dir: webDir });
   return app;
 }

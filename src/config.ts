@@ -10,6 +10,10 @@ import { TICKER_PATTERN } from './model/bar.ts';
 
 const Env = Type.Object({
   DATABASE_URL: Type.Optional(Type.String()),
+  DATABASE_READ_URLS: Type.Optional(Type.String()),
+  REPLICA_MAX_LAG_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 3_600_000 }),
+  REPLICA_WAIT_MS: Type.Integer({ default: 250, minimum: 0, maximum: 60_000 }),
+  READ_YOUR_WRITES_WINDOW_MS: Type.Integer({ default: 2000, minimum: 0, maximum: 3_600_000 }),
   DATA_DIR: Type.String({ default: './data', minLength: 1 }),
   EMBEDDED_SQL_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
@@ -48,6 +52,19 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' |
 export interface Config {
   /** PostgreSQL server URL (driver suffix such as `+asyncpg` removed); unset means embedded PGlite. */
   databaseUrl: string | undefined;
+  /**
+   * Streaming replicas of DATABASE_URL that serve reads (db/replicas.ts); empty: every read on
+   * the primary. Server only.
+   */
+  replicas: {
+    urls: string[];
+    /** A replica further behind the primary than this (ms) is out of rotation until it catches up. */
+    maxLagMs: number;
+    /** How long a read that must see a write waits for a replica to replay it, then reads the primary. */
+    waitMs: number;
+    /** After a client's write, its reads for this long (ms) see the write even without X-Write-LSN. */
+    readYourWritesWindowMs: number;
+  };
   dataDir: string;
   /** While the service runs, its embedded database also accepts PostgreSQL clients on 127.0.0.1:this. */
   embeddedSqlPort: number | undefined;
@@ -188,6 +205,14 @@ export function loadConfig(options: LoadOptions = {}): Config {
     }
   }
 
+  const readUrls = [...new Set((source.DATABASE_READ_URLS ?? '').split(',').map((u) => normaliseDatabaseUrl(u.trim())).filter(Boolean))];
+  const badReadUrls = readUrls.filter((u) => !/^postgres(ql)?:\/\/.+/i.test(u) || !URL.canParse(u));
+  if (badReadUrls.length) problems.push(`DATABASE_READ_URLS: must be comma-separated postgresql:// URLs (${badReadUrls.length} not)`);
+  if (readUrls.length && !source.DATABASE_URL?.trim()) {
+    problems.push('DATABASE_READ_URLS: replicas need their primary in DATABASE_URL; the embedded database has no replicas');
+  }
+  if (readUrls.length > 16) problems.push(`DATABASE_READ_URLS: at most 16 replicas, got ${readUrls.length}`);
+
   const baseUrl = text('ALPHA_VANTAGE_BASE_URL', 'https://www.alphavantage.co/query');
   if (!URL.canParse(baseUrl) || !/^https?:/.test(baseUrl)) problems.push('ALPHA_VANTAGE_BASE_URL: must be an http(s) URL');
 
@@ -230,6 +255,12 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const isTTY = options.isTTY ?? Boolean(process.stdout.isTTY);
   return {
     databaseUrl,
+    replicas: {
+      urls: readUrls,
+      maxLagMs: raw.REPLICA_MAX_LAG_MS,
+      waitMs: raw.REPLICA_WAIT_MS,
+      readYourWritesWindowMs: raw.READ_YOUR_WRITES_WINDOW_MS,
+    },
     dataDir: raw.DATA_DIR,
     embeddedSqlPort: raw.EMBEDDED_SQL_PORT,
     host: raw.HOST,

@@ -6,7 +6,7 @@
 import cluster from 'node:cluster';
 import client from 'prom-client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { PoolStats } from './db/database.ts';
+import type { PoolStats, ReplicaState, ReplicaStatus } from './db/database.ts';
 
 export const registry = new client.Registry();
 client.collectDefaultMetrics({ register: registry }); // process CPU, memory, event-loop lag, GC
@@ -59,8 +59,71 @@ const sourceRequests = new client.Counter({
 
 type BudgetSource = () => Promise<number>;
 type PoolSource = () => PoolStats;
+interface ReplicaSource { statuses(): ReplicaStatus[]; primaryReads(): number }
 const budgetSources: BudgetSource[] = [];
 const poolSources: PoolSource[] = [];
+const replicaSources: ReplicaSource[] = [];
+const REPLICA_STATES: readonly ReplicaState[] = ['starting', 'up', 'lagging', 'down', 'not_standby'];
+
+// Replicas are named replica-N by their place in DATABASE_READ_URLS: labels stay bounded.
+new client.Gauge({
+  name: 'db_replica_state',
+  help: 'Each read replica\'s state, 1 for the current one: up (in rotation), lagging, down, not_standby, starting',
+  labelNames: ['replica', 'state'] as const,
+  registers: [registry],
+  aggregator: 'max', // every worker checks the same replicas
+  collect() {
+    this.reset();
+    for (const r of replicaSources.at(-1)?.statuses() ?? []) {
+      for (const state of REPLICA_STATES) this.set({ replica: r.name, state }, r.state === state ? 1 : 0);
+    }
+  },
+});
+new client.Gauge({
+  name: 'db_replica_lag_seconds',
+  help: 'How far each read replica\'s replay is behind the primary: the age of the oldest primary WAL position it has not replayed',
+  labelNames: ['replica'] as const,
+  registers: [registry],
+  aggregator: 'max',
+  collect() {
+    this.reset();
+    for (const r of replicaSources.at(-1)?.statuses() ?? []) if (r.lagMs !== null) this.set({ replica: r.name }, r.lagMs / 1000);
+  },
+});
+new client.Gauge({
+  name: 'db_replica_lag_bytes',
+  help: 'WAL bytes between the primary\'s position and each read replica\'s replay position',
+  labelNames: ['replica'] as const,
+  registers: [registry],
+  aggregator: 'max',
+  collect() {
+    this.reset();
+    for (const r of replicaSources.at(-1)?.statuses() ?? []) if (r.lagBytes !== null) this.set({ replica: r.name }, r.lagBytes);
+  },
+});
+new client.Counter({
+  name: 'db_reads_total',
+  help: 'Read statements by the server that answered them (replica-N, or primary when none was in rotation, none replayed the client\'s write in time, or a replica failed)',
+  labelNames: ['server'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    const source = replicaSources.at(-1);
+    if (!source) return;
+    for (const r of source.statuses()) this.inc({ server: r.name }, r.reads);
+    this.inc({ server: 'primary' }, source.primaryReads());
+  },
+});
+new client.Counter({
+  name: 'db_replica_read_failures_total',
+  help: 'Reads that failed on a replica and were read again on another server',
+  labelNames: ['replica'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const r of replicaSources.at(-1)?.statuses() ?? []) this.inc({ replica: r.name }, r.failures);
+  },
+});
 
 // Collected before the budget gauge, whose query would otherwise show up as a waiting request.
 new client.Gauge({
@@ -146,6 +209,8 @@ export interface MetricsSources {
   budget?: BudgetSource;
   /** The database's pool, when it has one. */
   pool?: PoolSource;
+  /** The read replicas, when DATABASE_READ_URLS is set. */
+  replicas?: ReplicaSource;
 }
 
 // ---- several workers (node:cluster): the primary sums every worker's registry ----
@@ -194,8 +259,9 @@ function askPrimary(): Promise<string | undefined> {
 export function registerMetrics(app: FastifyInstance, sources: MetricsSources): void {
   if (sources.budget) budgetSources.push(sources.budget);
   if (sources.pool) poolSources.push(sources.pool);
+  if (sources.replicas) replicaSources.push(sources.replicas);
   app.addHook('onClose', (_app, done) => {
-    for (const [list, item] of [[budgetSources, sources.budget], [poolSources, sources.pool]] as const) {
+    for (const [list, item] of [[budgetSources, sources.budget], [poolSources, sources.pool], [replicaSources, sources.replicas]] as const) {
       const i = item ? (list as unknown[]).indexOf(item) : -1;
       if (i >= 0) list.splice(i, 1);
     }

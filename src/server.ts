@@ -21,7 +21,7 @@ export interface ServeOptions {
 export async function serve(config: Config, logger: Logger, options: ServeOptions): Promise<void> {
   let db;
   try {
-    db = await openMigratedDatabase(config, logger, { sqlPort: true });
+    db = await openMigratedDatabase(config, logger, { sqlPort: true, replicas: true });
   } catch (err) {
     fatal(logger, err, `cannot open ${describeDatabase(config)}`);
   }

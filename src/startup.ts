@@ -29,7 +29,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Opens the database and applies pending migrations. A server that is still starting (compose,
  * systemd) is waited for, up to about a minute; anything else fails at once.
  */
-export async function openMigratedDatabase(config: Config, logger: Logger, options: { sqlPort?: boolean } = {}): Promise<Database> {
+export async function openMigratedDatabase(config: Config, logger: Logger, options: { sqlPort?: boolean; replicas?: boolean } = {}): Promise<Database> {
   // Never a process that takes requests it cannot answer: the supervisor (or the user) restarts it.
   const db = await openDatabase(config, logger, { ...options, onLost: (err) => fatal(logger, err, 'the embedded database stopped') });
   for (let attempt = 1; ; attempt++) {

@@ -12,6 +12,7 @@ import type { Database } from '../db/index.ts';
 import { exportBatches, type ExportRow } from '../db/market-data-export.ts';
 import type { ListFilter } from '../db/market-data-list.ts';
 import { profileOf } from '../db/profile.ts';
+import { pinReadContext } from '../db/read-context.ts';
 import { invalid, problemResponses } from './errors.ts';
 import { AdjustmentParam, DateParam, IntervalParam, StringEnum, TICKER_LIST, TICKER_MESSAGE } from './schemas.ts';
 
@@ -105,7 +106,8 @@ const plugin: FastifyPluginAsync<ExportOptions> = async (fastify, { db, idleTime
     const filter: ListFilter = {
       tickers: tickers?.length ? tickers : undefined, startDate: q.start_date, endDate: q.end_date, order: q.order, interval: q.interval, adjustment: q.adjustment,
     };
-    const batches = exportBatches(db, filter, profileOf(db).exportBatchSize);
+    // Later batches are read from the socket's events: they keep this request's read context.
+    const batches = exportBatches(pinReadContext(db), filter, profileOf(db).exportBatchSize);
     // The first batch is read before answering, so a database that is down still gets a proper
     // 503 problem; later failures can only cut the download short (the status is already sent).
     const first = await batches.next();

@@ -1,6 +1,8 @@
 // Health for load balancers and orchestrators, each answer 200 or 503:
 //   /api/v1/health        the database answers within 2 s (asked on every call; concurrent calls
-//                         share one question, never an earlier answer)
+//                         share one question, never an earlier answer); with DATABASE_READ_URLS,
+//                         each replica's state and lag as last checked (db/replicas.ts), which
+//                         never makes the answer 503: reads fall back to the primary
 //   /api/v1/health/live   the process is up and its event loop turns (nothing else is asked)
 //   /api/v1/health/ready  the database answers, every migration is applied, and the service is not
 //                         draining: 503 from the moment it starts stopping (SIGTERM)
@@ -15,7 +17,20 @@ import { StringEnum } from './schemas.ts';
 export const HEALTH_TIMEOUT_MS = 2000;
 
 const State = StringEnum(['healthy', 'unhealthy'] as const);
-const Health = Type.Object({ status: State, database: State, version: Type.String(), timestamp: Type.String({ format: 'date-time' }) });
+const Replica = Type.Object({
+  name: Type.String({ description: '`replica-N`: the Nth of DATABASE_READ_URLS' }),
+  state: StringEnum(['starting', 'up', 'lagging', 'down', 'not_standby'] as const, { description: '`up`: in rotation; the others serve no reads' }),
+  lag_ms: Type.Union([Type.Integer(), Type.Null()], { description: 'Age of the oldest primary WAL position not replayed yet (0: caught up)' }),
+  lag_bytes: Type.Union([Type.Integer(), Type.Null()]),
+  replay_paused: Type.Union([Type.Boolean(), Type.Null()]),
+  checked_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()], { description: 'Why it is out of rotation' }),
+});
+const Health = Type.Object({
+  status: State, database: State,
+  replicas: Type.Optional(Type.Array(Replica, { description: 'With DATABASE_READ_URLS: the read replicas as last checked' })),
+  version: Type.String(), timestamp: Type.String({ format: 'date-time' }),
+});
 const Live = Type.Object({ status: StringEnum(['alive'] as const), version: Type.String(), timestamp: Type.String({ format: 'date-time' }) });
 const Ready = Type.Object({
   status: StringEnum(['ready', 'not_ready'] as const),
@@ -63,7 +78,10 @@ const plugin: FastifyPluginAsync<{ db: Database; version: string }> = async (fas
     },
   }, async (_request, reply) => {
     const state = (await databaseAnswers()) ? 'healthy' : 'unhealthy';
-    return reply.code(state === 'healthy' ? 200 : 503).send({ status: state, database: state, version, timestamp: now() });
+    const replicas = db.replicaStatuses?.().map((r) => ({
+      name: r.name, state: r.state, lag_ms: r.lagMs, lag_bytes: r.lagBytes, replay_paused: r.paused, checked_at: r.checkedAt, error: r.error,
+    }));
+    return reply.code(state === 'healthy' ? 200 : 503).send({ status: state, database: state, replicas, version, timestamp: now() });
   });
 
   app.get('/health/live', {

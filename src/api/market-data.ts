@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../config.ts';
-import type { Database } from '../db/index.ts';
+import { readsOf, type Database } from '../db/index.ts';
 import {
   batchedGet, batchedInsert, deleteMarketData, getPrices, updateMarketData, type MarketDataPatch,
 } from '../db/market-data.ts';
@@ -79,8 +79,8 @@ const plugin: FastifyPluginAsync<MarketDataRoutesOptions> = async (fastify, { db
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const notFound = (id: number) => new ProblemError(404, `market data ${id} not found`);
   // Concurrent listings, reads by id and creates share statements (src/db/batcher.ts).
-  const getMarketData = batchedGet(db);
-  const listMarketData = batchedList(db, profileOf(db).listBatching);
+  const getMarketData = batchedGet(readsOf(db));
+  const listMarketData = batchedList(readsOf(db), profileOf(db).listBatching);
   const insertMarketData = batchedInsert(db);
 
   app.get('/market-data', {

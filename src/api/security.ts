@@ -220,8 +220,8 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
     await app.register(cors, {
       origin: corsOrigins.includes('*') ? '*' : corsOrigins,
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-request-id'],
-      exposedHeaders: ['location', 'retry-after', 'x-request-id', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
+      allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-request-id', 'x-write-lsn'],
+      exposedHeaders: ['location', 'retry-after', 'x-request-id', 'x-write-lsn', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
       maxAge: 600,
     });
   }

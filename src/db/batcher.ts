@@ -4,9 +4,11 @@
 // which is what a 2-core machine running both the service and PostgreSQL runs out of first.
 //
 // Every request in a batch arrived before its statement was sent, so a client that wrote and
-// then reads still sees its write.
+// then reads still sees its write. With replicas, the statement carries the strictest read
+// context of its requests (read-context.ts), so it goes to a server that has every one's write.
+import { mergeReadContexts, readContext, type ReadContext } from './read-context.ts';
 
-interface Waiting<K, R> { key: K; resolve: (result: R | PromiseLike<R>) => void; reject: (err: unknown) => void }
+interface Waiting<K, R> { key: K; resolve: (result: R | PromiseLike<R>) => void; reject: (err: unknown) => void; context: ReadContext | undefined }
 
 export interface BatcherOptions {
   /** Statements of this kind running at once. */
@@ -33,7 +35,7 @@ export class Batcher<K, R> {
 
   load(key: K): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ key, resolve, reject });
+      this.queue.push({ key, resolve, reject, context: readContext.getStore() });
       // Requests read from the sockets in one turn of the event loop leave together, right after it.
       if (!this.scheduled) {
         this.scheduled = true;
@@ -49,7 +51,10 @@ export class Batcher<K, R> {
     while (this.inFlight < this.maxInFlight && this.queue.length) {
       const batch = this.queue.splice(0, this.maxBatch);
       this.inFlight++;
-      this.run(batch.map((w) => w.key)).then(
+      const keys = batch.map((w) => w.key);
+      // The first request's context would otherwise ride along through setImmediate.
+      const context = mergeReadContexts(batch.map((w) => w.context));
+      (context || readContext.getStore() ? readContext.run(context ?? {}, () => this.run(keys)) : this.run(keys)).then(
         (results) => { for (const [i, w] of batch.entries()) w.resolve(results[i]!); },
         (err: unknown) => { for (const w of batch) w.reject(err); },
       ).finally(() => {

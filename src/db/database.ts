@@ -39,6 +39,37 @@ export interface Database extends Queryable {
   close(): Promise<void>;
   /** Connection pool usage, for metrics. */
   poolStats?(): PoolStats;
+  /** Where reads go when streaming replicas serve them (replicas.ts); unset: here. See readsOf. */
+  readonly reads?: Database;
+  /** Each replica's state, for health and metrics; unset without replicas. */
+  replicaStatuses?(): ReplicaStatus[];
+  /** Reads the primary answered although replicas are configured. */
+  primaryReads?(): number;
+  /** The primary's WAL position after a write, for read-your-writes; unset without replicas. */
+  writeLsn?(): Promise<string>;
+}
+
+/**
+ * `up`: in rotation; `lagging`: further behind than REPLICA_MAX_LAG_MS; `down`: its check or a read
+ * failed; `not_standby`: not replaying (promoted, or not a replica); `starting`: not checked yet.
+ */
+export type ReplicaState = 'starting' | 'up' | 'lagging' | 'down' | 'not_standby';
+
+export interface ReplicaStatus {
+  /** `replica-N`, N its place in DATABASE_READ_URLS (no address or credentials). */
+  name: string;
+  state: ReplicaState;
+  /** Age of the oldest primary WAL position it has not replayed (0: caught up); null until known. */
+  lagMs: number | null;
+  lagBytes: number | null;
+  /** pg_is_wal_replay_paused(). */
+  paused: boolean | null;
+  replayLsn: string | null;
+  checkedAt: string | null;
+  error: string | null;
+  /** Reads it answered, and reads that failed on it (and went elsewhere). */
+  reads: number;
+  failures: number;
 }
 
 export interface PoolStats { total: number; idle: number; waiting: number }

@@ -2,20 +2,32 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Database } from './database.ts';
 import { openPostgres } from './postgres.ts';
+import { openReplicas, withReplicas } from './replicas.ts';
 
-export type { Database, Queryable, QueryResult, Row } from './database.ts';
+export type { Database, Queryable, QueryResult, ReplicaStatus, Row } from './database.ts';
 
 export interface OpenOptions {
   /** Accept outside PostgreSQL clients on EMBEDDED_SQL_PORT (the service does; CLI commands do not). */
   sqlPort?: boolean;
   /** The embedded database's worker died (see pglite.ts). */
   onLost?: (err: Error) => void;
+  /** Open DATABASE_READ_URLS for reads (the service does; CLI commands only write or read once). */
+  replicas?: boolean;
 }
+
+/** Where a route's reads go: the replicas' read view when DATABASE_READ_URLS is set, else the database. */
+export const readsOf = (db: Database): Database => db.reads ?? db;
 
 /** A PostgreSQL server when DATABASE_URL is set, else the embedded database under DATA_DIR. */
 export async function openDatabase(config: Config, logger?: Logger, options: OpenOptions = {}): Promise<Database> {
   const common = { poolSize: config.databasePoolSize, statementTimeoutMs: config.databaseStatementTimeoutMs, logger };
-  if (config.databaseUrl) return openPostgres({ url: config.databaseUrl, ...common });
+  if (config.databaseUrl) {
+    const primary = await openPostgres({ url: config.databaseUrl, ...common });
+    if (!options.replicas || !config.replicas.urls.length) return primary;
+    const { urls, maxLagMs, waitMs } = config.replicas;
+    const set = await openReplicas(primary, { urls, maxLagMs, waitMs, poolSize: config.databasePoolSize, statementTimeoutMs: config.databaseStatementTimeoutMs, logger });
+    return withReplicas(primary, set);
+  }
   // Loaded only when used: the worker's module graph stays out of a process on a server database.
   const { openPglite } = await import('./pglite.ts');
   return openPglite(config.dataDir, { ...common, sqlPort: options.sqlPort ? config.embeddedSqlPort : undefined, onLost: options.onLost });

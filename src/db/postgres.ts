@@ -24,18 +24,24 @@ export interface PostgresOptions {
   applicationName?: string;
   /** Server-side statement_timeout in ms (0 or unset: none), so a stuck query cannot hold a request forever. */
   statementTimeoutMs?: number;
+  /**
+   * Run a statement that failed as a deadlock or serialization failure again here (default).
+   * Replicas say no: their "conflict with recovery" is a serialization failure, and the read
+   * goes to another server instead (replicas.ts).
+   */
+  retry?: boolean;
 }
 
 /** deadlock_detected, serialization_failure: the statement was rolled back whole and may simply be run again. */
 const RETRYABLE = new Set(['40P01', '40001']);
 const ATTEMPTS = 3;
 
-function queryable(client: pg.Pool | pg.PoolClient): Queryable {
+function queryable(client: pg.Pool | pg.PoolClient, retryHere = true): Queryable {
   // Only a statement on its own (the pool's autocommit) is retried; inside a transaction the
   // whole transaction failed and its owner decides. (A deadlock between an API write and an ETL
   // load of the same ticker was real while per-ticker counts lived in one locked row; another
   // writer on the database — psql, a script — can still lock rows in the opposite order.)
-  const retry = client instanceof pg.Pool;
+  const retry = retryHere && client instanceof pg.Pool;
   return {
     async query<T>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<QueryResult<T>> {
       for (let attempt = 1; ; attempt++) {
@@ -93,7 +99,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     };
   };
 
-  const self = queryable(pool);
+  const self = queryable(pool, options.retry ?? true);
   return {
     kind: options.kind ?? 'postgres',
     query: self.query,

@@ -7,6 +7,7 @@ describe('loadConfig', () => {
   it('has the documented defaults', () => {
     expect(load({})).toEqual({
       databaseUrl: undefined,
+      replicas: { urls: [], maxLagMs: 5000, waitMs: 250, readYourWritesWindowMs: 2000 },
       dataDir: './data',
       host: '127.0.0.1',
       port: 8000,
@@ -55,8 +56,19 @@ describe('loadConfig', () => {
     [{ WORKERS: '4', DATABASE_URL: 'postgresql://u@h/db' }, { workers: 4 }],
     [{ EMBEDDED_SQL_PORT: '5433' }, { embeddedSqlPort: 5433 }],
     [{}, { embeddedSqlPort: undefined }],
+    [{ DATABASE_URL: 'postgresql://u@p/db', DATABASE_READ_URLS: ' postgresql://u@r1/db,postgresql+asyncpg://u@r2/db,,postgresql://u@r1/db' },
+      { replicas: expect.objectContaining({ urls: ['postgresql://u@r1/db', 'postgresql://u@r2/db'] }) }],
+    [{ REPLICA_MAX_LAG_MS: '1000', REPLICA_WAIT_MS: '0', READ_YOUR_WRITES_WINDOW_MS: '0' },
+      { replicas: { urls: [], maxLagMs: 1000, waitMs: 0, readYourWritesWindowMs: 0 } }],
   ])('reads %j', (env, expected) => {
     expect(load(env)).toMatchObject(expected);
+  });
+
+  it.each([
+    [{ DATABASE_READ_URLS: 'postgresql://u@r1/db' }, 'DATABASE_READ_URLS: replicas need their primary in DATABASE_URL'],
+    [{ DATABASE_URL: 'postgresql://u@p/db', DATABASE_READ_URLS: 'mysql://r1/db' }, 'DATABASE_READ_URLS: must be comma-separated postgresql:// URLs'],
+  ])('refuses replicas in %j', (env, problem) => {
+    expect(() => load(env)).toThrow(problem);
   });
 
   it('logs pretty on a terminal unless LOG_FORMAT says otherwise', () => {
