@@ -227,7 +227,7 @@ async function ingestParts(): Promise<void> {
             if (side === 'before' && !root) continue;
             runs.push(await pgliteUnderLoad(fake.url, 100, CONNECTIONS, SECONDS, WARMUP, root));
             const r = runs.at(-1)!;
-            log(`run ${run} pglite ${side}: s1 p99 idle ${r.idle.p99_ms.toFixed(1)} ms, loading ${r.loading.p99_ms.toFixed(1)} ms (${r.rows_loaded_while_measured} rows loaded meanwhile${r.load_ended_early ? ', the load ended before the measurement did' : ''})`);
+            log(`run ${run} pglite ${side}: s1 p99 idle ${r.idle.p99_ms.toFixed(1)} ms, loading ${r.loading.p99_ms.toFixed(1)} ms (${r.rows_loaded_while_measured} rows loaded meanwhile${r.load_ended_early ? `, the load ended before the measurement did: ${r.load_status}` : ''})`);
           }
         }
         results.pglite = { ...summarise(after), before: before.length ? summarise(before) : undefined };

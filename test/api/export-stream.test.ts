@@ -9,7 +9,8 @@ import { testApp } from '../helpers/app.ts';
 import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 
 const ROWS = 250_000;
-const TIMEOUT_MS = 1000;
+// Long enough that a reader starved by a busy 2-core host (it shares the test's thread) never pauses as long.
+const TIMEOUT_MS = 2000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(DATABASE_KINDS)('export pace on %s', (kind) => {
@@ -48,7 +49,7 @@ describe.each(DATABASE_KINDS)('export pace on %s', (kind) => {
     res.on('end', () => { ended = true; });
     res.on('aborted', () => { ended = true; });
     while (!ended) {
-      // ~1.25 MB a second: about 10 s for ~12 MB, never a pause as long as the timeout.
+      // ~1.25 MB a second: about 10 s for ~12 MB (more than twice the timeout), never a pause as long.
       for (let chunk; (chunk = res.read(128 * 1024) as Buffer | null) !== null;) chunks.push(chunk);
       if (res.readableEnded) break;
       await sleep(100);
