@@ -54,6 +54,8 @@ describe('loadConfig', () => {
     [{ ALPHA_VANTAGE_MAX_BODY_BYTES: '2097152' }, { alphaVantage: expect.objectContaining({ maxBodyBytes: 2_097_152 }) }],
     [{ WORKERS: '4', DATABASE_URL: 'postgresql://u@h/db' }, { workers: 4 }],
     [{ EMBEDDED_SQL_PORT: '5433' }, { embeddedSqlPort: 5433 }],
+    [{}, { quality: { staleSessions: 2 } }],
+    [{ STALE_SESSIONS: '0' }, { quality: { staleSessions: 0 } }],
     [{}, { embeddedSqlPort: undefined }],
   ])('reads %j', (env, expected) => {
     expect(load(env)).toMatchObject(expected);
@@ -68,7 +70,7 @@ describe('loadConfig', () => {
     let error: unknown;
     try {
       load({
-        PORT: 'eighty', LOG_LEVEL: 'loud', ETL_ENABLED: 'maybe', DEFAULT_PAGE_SIZE: '0',
+        PORT: 'eighty', LOG_LEVEL: 'loud', ETL_ENABLED: 'maybe', DEFAULT_PAGE_SIZE: '0', STALE_SESSIONS: '-1',
       });
     } catch (err) {
       error = err;
@@ -77,6 +79,7 @@ describe('loadConfig', () => {
     const problems = (error as ConfigError).problems;
     expect(problems.some((p) => p.startsWith('PORT'))).toBe(true);
     expect(problems.some((p) => p.startsWith('DEFAULT_PAGE_SIZE'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('STALE_SESSIONS'))).toBe(true);
   });
 
   it.each([
