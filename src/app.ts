@@ -21,6 +21,7 @@ import tickerRoutes from './api/tickers.ts';
 import etlRoutes, { RunDetailSchema } from './api/etl.ts';
 import exportRoutes from './api/export.ts';
 import tickerSummaryRoutes from './api/ticker-summaries.ts';
+import qualityRoutes, { qualityTotals } from './api/quality.ts';
 import dashboard from './api/dashboard.ts';
 import { createEtl, type Etl } from './etl/index.ts';
 
@@ -79,7 +80,9 @@ export async function buildApp({ config, db, logger, etl, webDir }: AppDeps): Pr
   });
 
   const theEtl = etl ?? createEtl(config, db, logger);
-  registerMetrics(app, { budget: () => theEtl.limiter.remainingToday(), pool: db.poolStats?.bind(db) });
+  registerMetrics(app, {
+    budget: () => theEtl.limiter.remainingToday(), pool: db.poolStats?.bind(db), quality: () => qualityTotals(db, config),
+  });
   await registerDocs(app, VERSION);
   await app.register(healthRoutes, { prefix: '/api/v1', db, version: VERSION });
   await app.register(marketDataRoutes, { prefix: '/api/v1', db, config });
@@ -87,6 +90,7 @@ export async function buildApp({ config, db, logger, etl, webDir }: AppDeps): Pr
   await app.register(etlRoutes, { prefix: '/api/v1', db, config, etl: theEtl });
   await app.register(exportRoutes, { prefix: '/api/v1', db, idleTimeoutMs: config.http.requestTimeoutMs });
   await app.register(tickerSummaryRoutes, { prefix: '/api/v1', db });
+  await app.register(qualityRoutes, { prefix: '/api/v1', db, config });
   await app.register(dashboard, { dir: webDir });
   return app;
 }

@@ -59,8 +59,12 @@ const sourceRequests = new client.Counter({
 
 type BudgetSource = () => Promise<number>;
 type PoolSource = () => PoolStats;
+/** Tickers by status (ok, warning, error) and findings by kind, summed over tickers. */
+export interface QualityTotals { tickers: Record<string, number>; findings: Record<string, number> }
+type QualitySource = () => Promise<QualityTotals>;
 const budgetSources: BudgetSource[] = [];
 const poolSources: PoolSource[] = [];
+const qualitySources: QualitySource[] = [];
 
 // Collected before the budget gauge, whose query would otherwise show up as a waiting request.
 new client.Gauge({
@@ -95,6 +99,40 @@ new client.Gauge({
     } catch {
       this.reset(); // database unreachable: no value rather than a stale one
     }
+  },
+});
+
+// The quality report (docs/quality.md): labels are the fixed statuses and kinds, never tickers.
+// Both gauges read one report, which the source caches (a report reads every bar).
+let qualityRead: Promise<QualityTotals | undefined> | undefined;
+function readQuality(): Promise<QualityTotals | undefined> {
+  const source = qualitySources.at(-1);
+  if (!source) return Promise.resolve(undefined);
+  qualityRead ??= source().catch(() => undefined).finally(() => setTimeout(() => { qualityRead = undefined; }, 1000).unref());
+  return qualityRead;
+}
+new client.Gauge({
+  name: 'data_quality_tickers',
+  help: 'Stored tickers by quality status (ok, warning, error) against the exchange calendar',
+  labelNames: ['status'] as const,
+  registers: [registry],
+  aggregator: 'max', // every worker reads the same database
+  async collect() {
+    this.reset();
+    const q = await readQuality();
+    if (q) for (const [status, n] of Object.entries(q.tickers)) this.set({ status }, n);
+  },
+});
+new client.Gauge({
+  name: 'data_quality_findings',
+  help: 'Quality findings over every ticker by kind (missing, non_session, possible_split, unit_error, zero_volume, provisional, stale)',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+  aggregator: 'max',
+  async collect() {
+    this.reset();
+    const q = await readQuality();
+    if (q) for (const [kind, n] of Object.entries(q.findings)) this.set({ kind }, n);
   },
 });
 
@@ -146,6 +184,8 @@ export interface MetricsSources {
   budget?: BudgetSource;
   /** The database's pool, when it has one. */
   pool?: PoolSource;
+  /** Totals of the quality report. */
+  quality?: QualitySource;
 }
 
 // ---- several workers (node:cluster): the primary sums every worker's registry ----
@@ -194,8 +234,9 @@ function askPrimary(): Promise<string | undefined> {
 export function registerMetrics(app: FastifyInstance, sources: MetricsSources): void {
   if (sources.budget) budgetSources.push(sources.budget);
   if (sources.pool) poolSources.push(sources.pool);
+  if (sources.quality) qualitySources.push(sources.quality);
   app.addHook('onClose', (_app, done) => {
-    for (const [list, item] of [[budgetSources, sources.budget], [poolSources, sources.pool]] as const) {
+    for (const [list, item] of [[budgetSources, sources.budget], [poolSources, sources.pool], [qualitySources, sources.quality]] as const) {
       const i = item ? (list as unknown[]).indexOf(item) : -1;
       if (i >= 0) list.splice(i, 1);
     }

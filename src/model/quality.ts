@@ -54,3 +54,13 @@ export function findingReason(f: Finding): string {
     default: return f.kind;
   }
 }
+
+export interface Counts {
+  missing: number; sessions_behind: number; non_session: number; possible_split: number; unit_error: number; zero_volume: number; provisional: number;
+}
+
+/** Counts with their verdict: stale past `staleSessions` sessions behind, and the overall status. */
+export function withStatus<T extends Counts>(c: T, staleSessions: number): T & { stale: boolean; status: Status } {
+  const stale = c.sessions_behind > staleSessions;
+  return { ...c, stale, status: qualityStatus({ ...c, stale }) };
+}
