@@ -5,8 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/index.ts';
-import { qualityCounts, tickerQuality, type QualityOptions } from '../db/quality.ts';
-import { latestPublishedSession, PUBLISHED_BY_MINUTES } from '../etl/freshness.ts';
+import { qualityCounts, qualityOptions, tickerQuality } from '../db/quality.ts';
 import { normaliseTicker } from '../model/bar.ts';
 import { findingReason, withStatus } from '../model/quality.ts';
 import type { QualityTotals } from '../metrics.ts';
@@ -51,10 +50,6 @@ const TickerReport = Type.Intersect([TickerQuality, Type.Object({
   latest_session: Type.String({ format: 'date' }),
   findings: Type.Array(Finding, { description: 'Every finding in the range, by date (stale is a flag, not a finding)' }),
 })]);
-
-/** What "now" means for the report: the latest published session and the publication minute. */
-export const qualityOptions = (now = new Date()): QualityOptions =>
-  ({ latestSession: latestPublishedSession(now), publishedByMinutes: PUBLISHED_BY_MINUTES });
 
 /** Tickers by status and findings by kind over every ticker: what the metrics gauges show. */
 export async function qualityTotals(db: Database, config: Config): Promise<QualityTotals> {

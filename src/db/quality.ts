@@ -1,6 +1,7 @@
 // Data quality against the exchange calendar (exchange_sessions, migration 0011), in SQL: one
 // pass over the bars with a window for the previous close, so the report for every ticker is a
 // single statement whatever the number of rows. What the findings mean: docs/quality.md.
+import { latestPublishedSession, PUBLISHED_BY_MINUTES } from '../etl/freshness.ts';
 import { FIRST_DATE, LAST_DATE } from '../model/calendar.ts';
 import { MOVE_THRESHOLD, UNIT_FACTOR, UNIT_TOLERANCE } from '../model/quality.ts';
 import type { Database } from './database.ts';
@@ -12,6 +13,10 @@ export interface QualityOptions {
   /** Minutes after midnight, New York, when a session's bar is final (PUBLISHED_BY_MINUTES). */
   publishedByMinutes: number;
 }
+
+/** What "now" means for the report: the latest published session and the publication minute. */
+export const qualityOptions = (now = new Date()): QualityOptions =>
+  ({ latestSession: latestPublishedSession(now), publishedByMinutes: PUBLISHED_BY_MINUTES });
 
 export interface QualityCounts {
   ticker: string;
