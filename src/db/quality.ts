@@ -47,65 +47,109 @@ export interface FindingRow {
   volume: number | null;
 }
 
-// $1 ticker (null: all), $2/$3 requested range (null: the ticker's first/last bar), $4 the
-// publication minute; the counts add $5, the latest published session. `ratio` is the previous close over the close: the
-// split factor that would explain the move (2 = prices halved, as after a 2-for-1 split).
-const ASSESSED = `
+// $1 ticker (null: all), $2/$3 requested range (null: every bar), $4 the publication minute; the
+// counts add $5, the latest published session.
+//
+// The one pass over every bar is the window giving each bar the close before it; it keeps only
+// the few bars with something to report, and the rest is counted from cheaper sources: the bars
+// on days without a session by probing the date index with those ~5,000 days, the bars per ticker
+// from the counts kept by triggers (migration 0005).
+const RANGE = `m.date >= coalesce($2::date, '-infinity') AND m.date <= coalesce($3::date, 'infinity')`;
+const flaggedSql = (tickerIs: string) => `
 fetched AS (
   SELECT ticker, max(fetched_at) AS fetched_at FROM ticker_datasets WHERE dataset = 'daily' GROUP BY ticker
 ),
 bars AS (
-  SELECT m.ticker, m.date, m.close, m.volume, m.updated_at, s.n,
-         lag(m.close) OVER (PARTITION BY m.ticker ORDER BY m.date) AS previous_close,
-         (m.date + make_interval(mins => $4::int)) AT TIME ZONE 'America/New_York' AS published_at
-  FROM market_data m LEFT JOIN exchange_sessions s ON s.date = m.date
-  WHERE ($1::varchar IS NULL OR m.ticker = $1) AND m.date >= coalesce($2::date, '-infinity') AND m.date <= coalesce($3::date, 'infinity')
+  SELECT m.ticker, m.date, m.close, m.volume, m.updated_at, lag(m.close) OVER (PARTITION BY m.ticker ORDER BY m.date) AS previous_close
+  FROM market_data m WHERE ${tickerIs} AND ${RANGE}
 ),
-assessed AS (
-  SELECT b.ticker, b.date, b.close, b.previous_close, b.volume, b.n,
-         b.n IS NULL AND b.date BETWEEN '${FIRST_DATE}' AND '${LAST_DATE}' AS non_session,
-         b.n IS NOT NULL AND b.volume = 0 AS zero_volume,
-         b.updated_at < b.published_at AND coalesce(f.fetched_at < b.published_at, true) AS provisional,
-         coalesce(abs(r.ratio / ${UNIT_FACTOR} - 1) <= ${UNIT_TOLERANCE} OR abs(r.ratio * ${UNIT_FACTOR} - 1) <= ${UNIT_TOLERANCE}, false) AS unit_error,
-         coalesce((r.ratio > 1 / (1 - ${MOVE_THRESHOLD}::numeric) OR r.ratio < 1 - ${MOVE_THRESHOLD}::numeric)
-           AND NOT (abs(r.ratio / ${UNIT_FACTOR} - 1) <= ${UNIT_TOLERANCE} OR abs(r.ratio * ${UNIT_FACTOR} - 1) <= ${UNIT_TOLERANCE})
-           AND NOT EXISTS (SELECT FROM splits sp WHERE sp.ticker = b.ticker AND sp.ex_date = b.date), false) AS possible_split
-  FROM bars b
-  CROSS JOIN LATERAL (SELECT b.previous_close / b.close AS ratio) AS r
-  LEFT JOIN fetched f ON f.ticker = b.ticker
+-- A move beyond the threshold either way, zero volume, or written before the next day began in
+-- UTC (18:00 New York is earlier): only these can be findings. NUMERIC products, no division.
+candidates AS (
+  SELECT b.*, s.n FROM bars b LEFT JOIN exchange_sessions s ON s.date = b.date
+  WHERE b.volume = 0 OR b.updated_at < b.date + 1
+     OR b.close * ${1 - MOVE_THRESHOLD} > b.previous_close OR b.previous_close * ${1 - MOVE_THRESHOLD} > b.close
+),
+flagged AS (
+  SELECT c.ticker, c.date, c.close, c.previous_close, c.volume,
+         c.n IS NOT NULL AND c.volume = 0 AS zero_volume,
+         c.updated_at < r.published_at AND coalesce(f.fetched_at < r.published_at, true) AS provisional,
+         r.unit AS unit_error,
+         coalesce(r.ratio > 1 / (1 - ${MOVE_THRESHOLD}) OR r.ratio < 1 - ${MOVE_THRESHOLD}, false) AND NOT r.unit
+           AND NOT EXISTS (SELECT FROM splits sp WHERE sp.ticker = c.ticker AND sp.ex_date = c.date) AS possible_split
+  FROM candidates c
+  -- The split factor that would explain the move (2: prices halved). Only for the candidates.
+  CROSS JOIN LATERAL (SELECT c.previous_close / c.close AS ratio) AS q
+  CROSS JOIN LATERAL (SELECT q.ratio,
+                             coalesce(abs(q.ratio / ${UNIT_FACTOR} - 1) <= ${UNIT_TOLERANCE} OR abs(q.ratio * ${UNIT_FACTOR} - 1) <= ${UNIT_TOLERANCE}, false) AS unit,
+                             (c.date + make_interval(mins => $4::int)) AT TIME ZONE 'America/New_York' AS published_at) AS r
+  LEFT JOIN fetched f ON f.ticker = c.ticker
+),
+closed_days AS (
+  SELECT d::date AS date FROM generate_series(date '${FIRST_DATE}', date '${LAST_DATE}', interval '1 day') AS d
+  WHERE NOT EXISTS (SELECT FROM exchange_sessions s WHERE s.date = d::date)
+),
+non_session AS (
+  SELECT m.ticker, m.date, m.close, m.volume FROM closed_days c JOIN market_data m ON m.date = c.date
+  WHERE ${tickerIs} AND ${RANGE}
 )`;
 
 // The range of each ticker: its bars, or the requested dates (the end no later than the latest
 // published session, unless a bar is newer). Expected sessions are a difference of session numbers.
-const COUNTS_SQL = `WITH ${ASSESSED},
-per_ticker AS (
-  SELECT ticker, min(date) AS first_date, max(date) AS last_date,
-         coalesce($2::date, min(date)) AS from_date,
-         CASE WHEN $3::date IS NULL THEN max(date) ELSE least($3::date, greatest($5::date, max(date))) END AS to_date,
-         count(*) FILTER (WHERE non_session) AS non_session, count(*) FILTER (WHERE possible_split) AS possible_split,
-         count(*) FILTER (WHERE unit_error) AS unit_error, count(*) FILTER (WHERE zero_volume) AS zero_volume,
-         count(*) FILTER (WHERE provisional) AS provisional,
-         array_agg(n) FILTER (WHERE n IS NOT NULL) AS sessions
-  FROM assessed GROUP BY ticker
+const countsSql = (one: boolean) => `WITH ${flaggedSql(one ? 'm.ticker = $1' : '$1::varchar IS NULL')},
+base AS (
+  SELECT t.ticker, r.first_date, r.last_date, r.bars,
+         coalesce($2::date, r.first_date) AS from_date,
+         CASE WHEN $3::date IS NULL THEN r.last_date ELSE least($3::date, greatest($5::date, r.last_date)) END AS to_date
+  FROM market_data_ticker_totals t
+  CROSS JOIN LATERAL (SELECT
+      (SELECT min(m.date) FROM market_data m WHERE m.ticker = t.ticker AND ${RANGE}) AS first_date,
+      (SELECT max(m.date) FROM market_data m WHERE m.ticker = t.ticker AND ${RANGE}) AS last_date,
+      CASE WHEN $2::date IS NULL AND $3::date IS NULL THEN t.rows
+           ELSE (SELECT count(*) FROM market_data m WHERE m.ticker = t.ticker AND ${RANGE}) END AS bars) AS r
+  WHERE t.rows > 0 AND ${one ? 't.ticker = $1' : 'true'} AND r.first_date IS NOT NULL
+),
+outside AS ( -- bars beyond the calendar's years: neither sessions nor closed days
+  SELECT m.ticker, count(*) AS n FROM market_data m
+  WHERE (m.date < '${FIRST_DATE}' OR m.date > '${LAST_DATE}') AND ${one ? 'm.ticker = $1' : 'true'} AND ${RANGE} GROUP BY m.ticker
+),
+flag_counts AS (
+  SELECT ticker, count(*) FILTER (WHERE possible_split) AS possible_split, count(*) FILTER (WHERE unit_error) AS unit_error,
+         count(*) FILTER (WHERE zero_volume) AS zero_volume, count(*) FILTER (WHERE provisional) AS provisional
+  FROM flagged GROUP BY ticker
+),
+closed_counts AS (SELECT ticker, count(*) AS n FROM non_session GROUP BY ticker),
+counted AS (
+  SELECT b.*, b.bars - coalesce(cc.n, 0) - coalesce(o.n, 0) AS stored, coalesce(cc.n, 0) AS non_session,
+         coalesce(fc.possible_split, 0) AS possible_split, coalesce(fc.unit_error, 0) AS unit_error,
+         coalesce(fc.zero_volume, 0) AS zero_volume, coalesce(fc.provisional, 0) AS provisional
+  FROM base b
+  LEFT JOIN closed_counts cc ON cc.ticker = b.ticker
+  LEFT JOIN outside o ON o.ticker = b.ticker
+  LEFT JOIN flag_counts fc ON fc.ticker = b.ticker
 )
 SELECT p.ticker, p.first_date, p.last_date, p.from_date, p.to_date,
-       greatest(coalesce(hi.n - lo.n + 1, 0), 0) AS expected, st.stored,
-       greatest(coalesce(hi.n - lo.n + 1, 0) - st.stored, 0) AS missing,
+       greatest(coalesce(hi.n - lo.n + 1, 0), 0) AS expected, p.stored,
+       greatest(coalesce(hi.n - lo.n + 1, 0) - p.stored, 0) AS missing,
        greatest(coalesce((SELECT n FROM exchange_sessions WHERE date = $5::date) - newest.n, 0), 0) AS sessions_behind,
        p.non_session, p.possible_split, p.unit_error, p.zero_volume, p.provisional
-FROM per_ticker p
-CROSS JOIN LATERAL (SELECT min(n) AS n FROM exchange_sessions WHERE date >= p.from_date) AS lo
-CROSS JOIN LATERAL (SELECT max(n) AS n FROM exchange_sessions WHERE date <= p.to_date) AS hi
-CROSS JOIN LATERAL (SELECT max(n) AS n FROM exchange_sessions WHERE date <= p.last_date) AS newest
-CROSS JOIN LATERAL (SELECT count(*) AS stored FROM unnest(p.sessions) AS x WHERE x BETWEEN lo.n AND hi.n) AS st
+FROM counted p
+CROSS JOIN LATERAL (SELECT n FROM exchange_sessions WHERE date >= p.from_date ORDER BY date LIMIT 1) AS lo
+CROSS JOIN LATERAL (SELECT n FROM exchange_sessions WHERE date <= p.to_date ORDER BY date DESC LIMIT 1) AS hi
+CROSS JOIN LATERAL (SELECT n FROM exchange_sessions WHERE date <= p.last_date ORDER BY date DESC LIMIT 1) AS newest
 ORDER BY p.ticker`;
 
-const FINDINGS_SQL = `WITH ${ASSESSED}
-SELECT k.kind, a.date, a.close, a.previous_close, a.volume
-FROM assessed a
-CROSS JOIN LATERAL (VALUES ('non_session', a.non_session), ('possible_split', a.possible_split), ('unit_error', a.unit_error),
-                           ('zero_volume', a.zero_volume), ('provisional', a.provisional)) AS k(kind, hit)
+const ALL_SQL = countsSql(false);
+const ONE_SQL = countsSql(true);
+
+const FINDINGS_SQL = `WITH ${flaggedSql('m.ticker = $1')}
+SELECT k.kind, f.date, f.close, f.previous_close, f.volume
+FROM flagged f
+CROSS JOIN LATERAL (VALUES ('possible_split', f.possible_split), ('unit_error', f.unit_error),
+                           ('zero_volume', f.zero_volume), ('provisional', f.provisional)) AS k(kind, hit)
 WHERE k.hit
+UNION ALL
+SELECT 'non_session', date, close, NULL, volume FROM non_session
 UNION ALL
 SELECT 'missing', s.date, NULL, NULL, NULL
 FROM exchange_sessions s
@@ -118,9 +162,11 @@ export interface Range { start?: string; end?: string }
 /** Counts per ticker (every ticker, or one), over its bars or the range given. */
 export async function qualityCounts(db: Database, options: QualityOptions, ticker?: string, range: Range = {}): Promise<QualityCounts[]> {
   await ensureSessions(db);
-  const { rows } = await db.query<QualityCounts>(COUNTS_SQL,
+  // Two statements, not one with `$1 IS NULL OR ticker = $1`: a prepared statement's generic plan
+  // would then scan every ticker's bars for one.
+  const { rows } = await db.query<QualityCounts>(ticker ? ONE_SQL : ALL_SQL,
     [ticker ?? null, range.start ?? null, range.end ?? null, options.publishedByMinutes, options.latestSession],
-    { name: 'quality_counts' });
+    { name: ticker ? 'quality_counts_one' : 'quality_counts_all' });
   return rows;
 }
 
