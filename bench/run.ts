@@ -6,7 +6,9 @@
 //   3. a 2.5M-row backfill from a local fake Alpha Vantage through `npm run etl`: time, peak memory;
 //   4. the embedded database, before (PGlite on the service's thread, BENCH_BASELINE) and after
 //      (its worker) in the same run: s1, s4, s6 req/s, health while an export streams, and s1's
-//      p99 while the service loads 500k rows against its idle p99.
+//      p99 while the service loads 500k rows against its idle p99;
+//   5. the data-quality report (every ticker, and one ticker's findings) over 500 × 5,000 bars on
+//      the server and on the embedded database (BENCH_PARTS=quality; not in the default parts).
 // Prints a table, writes bench/results/<time>.json, exits 1 if a target it measures is missed.
 // Env: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/md_bench), BENCH_RUNS=3,
 // BENCH_SECONDS=4, BENCH_WARMUP=1, BENCH_PARTS=http,loader,backfill,pglite, BENCH_WORKERS=1, BENCH_BASELINE=<commit>.
@@ -19,6 +21,7 @@ import { HAVE_WRK, load, type LoadResult, type Scenario, type Target } from './l
 import { baselineTree, compareEmbedded } from './lib/embedded.ts';
 import { backfill, dropPgliteTemplate, FAKE_KEY, pgliteUnderLoad, type PgliteResult } from './lib/ingest.ts';
 import { loaderCases } from './lib/loader.ts';
+import { qualityOnPglite, qualityOnServer } from './lib/quality.ts';
 import { pgbench, type SqlScenario } from './lib/pgbench.ts';
 import { ROOT, startFake, startService } from './lib/process.ts';
 import { compactAndVacuum, createDatabase, dropDatabase, ensureSeeded } from './lib/seed.ts';
@@ -241,10 +244,21 @@ async function ingestParts(): Promise<void> {
   }
 }
 
+async function qualityPart(): Promise<void> {
+  const server = await qualityOnServer(URL_, DATASET, RUNS, log);
+  log(`quality on the server: every ticker ${server.all_ms.toFixed(0)} ms, one ticker ${server.one_ms.toFixed(0)} ms`);
+  const embedded = await qualityOnPglite(DATASET, RUNS, log);
+  log(`quality embedded: every ticker ${embedded.all_ms.toFixed(0)} ms, one ticker ${embedded.one_ms.toFixed(0)} ms`);
+  results.quality = { server, embedded };
+  check('quality report, 500 × 5,000, server ≤ 1 s', server.all_ms, '<=', 1000, `${server.all_ms.toFixed(0)} ms (one ticker ${server.one_ms.toFixed(0)} ms)`);
+  check('quality report, 500 × 5,000, embedded ≤ 5 s', embedded.all_ms, '<=', 5000, `${embedded.all_ms.toFixed(0)} ms (one ticker ${embedded.one_ms.toFixed(0)} ms)`);
+}
+
 const started = Date.now();
 if (PARTS.has('http')) await httpPart();
 if (PARTS.has('loader')) await loaderPart();
 if (PARTS.has('backfill') || PARTS.has('pglite')) await ingestParts();
+if (PARTS.has('quality')) await qualityPart();
 results.seconds = Math.round((Date.now() - started) / 1000);
 results.checks = checks;
 

@@ -179,3 +179,34 @@ export async function tickerQuality(db: Database, options: QualityOptions, ticke
     { name: 'quality_findings' });
   return { counts, findings: rows };
 }
+
+export interface MissingSessions {
+  /** Missing sessions on or after `since`, ascending. */
+  recent: string[];
+  /** How many sessions before `since` (and after the first bar) have no bar. */
+  older: number;
+}
+
+/**
+ * For the ETL planner: each ticker's sessions without a bar between its first and last bar, the
+ * recent ones by date (index probes for the days after `since` only), the older ones counted
+ * (sessions expected less sessions stored).
+ */
+export async function missingSessions(db: Database, tickers: readonly string[], since: string): Promise<Map<string, MissingSessions>> {
+  await ensureSessions(db);
+  const { rows } = await db.query<{ ticker: string; recent: string[]; older: number }>(
+    `SELECT t.ticker,
+            coalesce((SELECT array_agg(s.date::text ORDER BY s.date) FROM exchange_sessions s
+                      WHERE s.date >= greatest($2::date, b.first) AND s.date <= b.last
+                        AND NOT EXISTS (SELECT FROM market_data m WHERE m.ticker = t.ticker AND m.date = s.date)), '{}') AS recent,
+            CASE WHEN b.first >= $2::date THEN 0 ELSE greatest(
+              coalesce((SELECT max(n) FROM exchange_sessions WHERE date < $2::date AND date <= b.last), 0)
+              - coalesce((SELECT min(n) FROM exchange_sessions WHERE date >= b.first), 1) + 1
+              - (SELECT count(*) FROM market_data m JOIN exchange_sessions s ON s.date = m.date WHERE m.ticker = t.ticker AND m.date < $2::date), 0)
+            END AS older
+     FROM unnest($1::varchar[]) AS t(ticker)
+     CROSS JOIN LATERAL (SELECT min(date) AS first, max(date) AS last FROM market_data WHERE ticker = t.ticker) AS b
+     WHERE b.first IS NOT NULL`,
+    [tickers, since], { name: 'quality_missing_sessions' });
+  return new Map(rows.map((r) => [r.ticker, { recent: r.recent, older: r.older }]));
+}

@@ -121,3 +121,10 @@ export function sessionOnOrBefore(date: string): string {
   while (!isSession(d)) d = addDays(d, -1);
   return d;
 }
+
+/** The session `n` sessions before `date` (a session; n = 0 is itself). */
+export function sessionsBack(date: string, n: number): string {
+  let d = sessionOnOrBefore(date);
+  for (let i = 0; i < n; i++) d = sessionOnOrBefore(addDays(d, -1));
+  return d;
+}

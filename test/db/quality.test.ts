@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latestPublishedSession, PUBLISHED_BY_MINUTES } from '../../src/etl/freshness.ts';
 import { closures, earlyCloses, SPECIAL_CLOSURES } from '../../src/model/calendar.ts';
 import { findingReason } from '../../src/model/quality.ts';
-import { qualityCounts, tickerQuality } from '../../src/db/quality.ts';
+import { missingSessions, qualityCounts, tickerQuality } from '../../src/db/quality.ts';
 import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 
 const at = (iso: string) => ({ latestSession: latestPublishedSession(new Date(iso)), publishedByMinutes: PUBLISHED_BY_MINUTES });
@@ -116,5 +116,12 @@ describe.each(DATABASE_KINDS)('quality report on %s', (kind) => {
     expect(await provisional()).toEqual(['2024-12-20']);
     await t.db.query(`INSERT INTO ticker_datasets (source, ticker, dataset, fetched_at) VALUES ('alpha_vantage', 'CLOCK', 'daily', timestamptz '2024-12-20 18:30:00 America/New_York')`);
     expect(await provisional()).toEqual([]);
+  });
+
+  it('lists the recent missing sessions for the planner and counts the older ones', async () => {
+    await seed('HOLES', '2024-01-02', '2024-12-31');
+    await t.db.query(`DELETE FROM market_data WHERE ticker = 'HOLES' AND date IN ('2024-02-05', '2024-03-05', '2024-11-04', '2024-12-02')`);
+    const gaps = await missingSessions(t.db, ['HOLES', 'NONE'], '2024-10-01');
+    expect(Object.fromEntries(gaps)).toEqual({ HOLES: { recent: ['2024-11-04', '2024-12-02'], older: 2 } });
   });
 });

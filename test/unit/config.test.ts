@@ -23,6 +23,7 @@ describe('loadConfig', () => {
         enabled: true, intervalMinutes: 5, defaultTickers: ['AAPL', 'GOOGL', 'MSFT', 'AMZN', 'TSLA'],
         datasets: ['daily', 'weekly', 'monthly', 'splits', 'dividends'], actionsRefreshDays: 7, entitlementRecheckDays: 7,
       },
+      quality: { staleSessions: 2 },
       databaseStatementTimeoutMs: 30_000,
       http: { requestTimeoutMs: 30_000, rateLimitPerMinute: 0, corsOrigins: [], allowedHosts: ['localhost', '127.0.0.1', '::1'], trustProxy: false },
     });
