@@ -103,12 +103,14 @@ new client.Gauge({
 });
 
 // The quality report (docs/quality.md): labels are the fixed statuses and kinds, never tickers.
-// Both gauges read one report, which the source caches (a report reads every bar).
+// A report reads every bar (seconds on the embedded database, which has one connection), so
+// scrapes share one report for a minute.
+export const QUALITY_METRICS_TTL_MS = 60_000;
 let qualityRead: Promise<QualityTotals | undefined> | undefined;
 function readQuality(): Promise<QualityTotals | undefined> {
   const source = qualitySources.at(-1);
   if (!source) return Promise.resolve(undefined);
-  qualityRead ??= source().catch(() => undefined).finally(() => setTimeout(() => { qualityRead = undefined; }, 1000).unref());
+  qualityRead ??= source().catch(() => undefined).finally(() => setTimeout(() => { qualityRead = undefined; }, QUALITY_METRICS_TTL_MS).unref());
   return qualityRead;
 }
 new client.Gauge({
@@ -240,6 +242,7 @@ export function registerMetrics(app: FastifyInstance, sources: MetricsSources): 
       const i = item ? (list as unknown[]).indexOf(item) : -1;
       if (i >= 0) list.splice(i, 1);
     }
+    qualityRead = undefined; // another app (a test's) reads another database
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {
