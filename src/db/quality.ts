@@ -5,6 +5,7 @@ import { latestPublishedSession, PUBLISHED_BY_MINUTES } from '../etl/freshness.t
 import { FIRST_DATE, LAST_DATE } from '../model/calendar.ts';
 import { MOVE_THRESHOLD, UNIT_FACTOR, UNIT_TOLERANCE } from '../model/quality.ts';
 import type { Database } from './database.ts';
+import { profileOf } from './profile.ts';
 import { ensureSessions } from './sessions.ts';
 
 export interface QualityOptions {
@@ -96,7 +97,7 @@ non_session AS (
 
 // The range of each ticker: its bars, or the requested dates (the end no later than the latest
 // published session, unless a bar is newer). Expected sessions are a difference of session numbers.
-const countsSql = (one: boolean) => `WITH ${flaggedSql(one ? 'm.ticker = $1' : '$1::varchar IS NULL')},
+const countsSql = (one: boolean) => `WITH ${flaggedSql(one ? 'm.ticker = $1' : '$1::varchar IS NULL AND m.ticker BETWEEN $6::varchar AND $7::varchar')},
 base AS (
   SELECT t.ticker, r.first_date, r.last_date, r.bars,
          coalesce($2::date, r.first_date) AS from_date,
@@ -107,11 +108,11 @@ base AS (
       (SELECT max(m.date) FROM market_data m WHERE m.ticker = t.ticker AND ${RANGE}) AS last_date,
       CASE WHEN $2::date IS NULL AND $3::date IS NULL THEN t.rows
            ELSE (SELECT count(*) FROM market_data m WHERE m.ticker = t.ticker AND ${RANGE}) END AS bars) AS r
-  WHERE t.rows > 0 AND ${one ? 't.ticker = $1' : 'true'} AND r.first_date IS NOT NULL
+  WHERE t.rows > 0 AND ${one ? 't.ticker = $1' : 't.ticker BETWEEN $6 AND $7'} AND r.first_date IS NOT NULL
 ),
 outside AS ( -- bars beyond the calendar's years: neither sessions nor closed days
   SELECT m.ticker, count(*) AS n FROM market_data m
-  WHERE (m.date < '${FIRST_DATE}' OR m.date > '${LAST_DATE}') AND ${one ? 'm.ticker = $1' : 'true'} AND ${RANGE} GROUP BY m.ticker
+  WHERE (m.date < '${FIRST_DATE}' OR m.date > '${LAST_DATE}') AND ${one ? 'm.ticker = $1' : 'm.ticker BETWEEN $6 AND $7'} AND ${RANGE} GROUP BY m.ticker
 ),
 flag_counts AS (
   SELECT ticker, count(*) FILTER (WHERE possible_split) AS possible_split, count(*) FILTER (WHERE unit_error) AS unit_error,
@@ -139,7 +140,7 @@ CROSS JOIN LATERAL (SELECT n FROM exchange_sessions WHERE date <= p.to_date ORDE
 CROSS JOIN LATERAL (SELECT n FROM exchange_sessions WHERE date <= p.last_date ORDER BY date DESC LIMIT 1) AS newest
 ORDER BY p.ticker`;
 
-const ALL_SQL = countsSql(false);
+const RANGE_SQL = countsSql(false);
 const ONE_SQL = countsSql(true);
 
 const FINDINGS_SQL = `WITH ${flaggedSql('m.ticker = $1')}
@@ -162,12 +163,35 @@ export interface Range { start?: string; end?: string }
 /** Counts per ticker (every ticker, or one), over its bars or the range given. */
 export async function qualityCounts(db: Database, options: QualityOptions, ticker?: string, range: Range = {}): Promise<QualityCounts[]> {
   await ensureSessions(db);
-  // Two statements, not one with `$1 IS NULL OR ticker = $1`: a prepared statement's generic plan
-  // would then scan every ticker's bars for one.
-  const { rows } = await db.query<QualityCounts>(ticker ? ONE_SQL : ALL_SQL,
-    [ticker ?? null, range.start ?? null, range.end ?? null, options.publishedByMinutes, options.latestSession],
-    { name: ticker ? 'quality_counts_one' : 'quality_counts_all' });
-  return rows;
+  const params = [ticker ?? null, range.start ?? null, range.end ?? null, options.publishedByMinutes, options.latestSession];
+  // One ticker has a statement of its own: with `ticker = $1 OR $1 IS NULL`, a prepared
+  // statement's generic plan would scan every ticker's bars for one.
+  if (ticker) return (await db.query<QualityCounts>(ONE_SQL, params, { name: 'quality_counts_one' })).rows;
+  // Every ticker: contiguous ranges of tickers holding about as many bars each, one statement
+  // each, at once (the window pass runs on one core per statement).
+  const ranges = await tickerRanges(db, profileOf(db).qualityStatements);
+  const parts = await Promise.all(ranges.map(([from, to]) =>
+    db.query<QualityCounts>(RANGE_SQL, [...params, from, to], { name: 'quality_counts_range' })));
+  return parts.flatMap((p) => p.rows);
+}
+
+/** Up to `n` ranges [first, last] of stored tickers in order, splitting the bars about evenly. */
+async function tickerRanges(db: Database, n: number): Promise<[string, string][]> {
+  const { rows } = await db.query<{ ticker: string; rows: number }>(
+    'SELECT ticker, rows FROM market_data_ticker_totals WHERE rows > 0 ORDER BY ticker', [], { name: 'quality_ticker_rows' });
+  if (!rows.length) return [];
+  const total = rows.reduce((sum, r) => sum + r.rows, 0);
+  const ranges: [string, string][] = [];
+  let start = 0;
+  let seen = 0;
+  rows.forEach((r, i) => {
+    seen += r.rows;
+    if (i === rows.length - 1 || (ranges.length < n - 1 && seen >= (total * (ranges.length + 1)) / n)) {
+      ranges.push([rows[start]!.ticker, r.ticker]);
+      start = i + 1;
+    }
+  });
+  return ranges;
 }
 
 /** One ticker's counts and every finding with its date; undefined when it has no bar in the range. */
