@@ -9,6 +9,8 @@
 //      p99 while the service loads 500k rows against its idle p99;
 //   5. (`replicas`, not in the default set) s1 and s6 on a private primary alone against the same
 //      primary with two streaming replicas, alternating in one run (bench/lib/replicas.ts).
+//   6. the data-quality report (every ticker, and one ticker's findings) over 500 × 5,000 bars on
+//      the server and on the embedded database (BENCH_PARTS=quality; not in the default parts).
 // Prints a table, writes bench/results/<time>.json, exits 1 if a target it measures is missed.
 // Env: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/md_bench), BENCH_RUNS=3,
 // BENCH_SECONDS=4, BENCH_WARMUP=1, BENCH_PARTS=http,loader,backfill,pglite, BENCH_WORKERS=1, BENCH_BASELINE=<commit>.
@@ -21,6 +23,7 @@ import { HAVE_WRK, load, type LoadResult, type Scenario, type Target } from './l
 import { baselineTree, compareEmbedded } from './lib/embedded.ts';
 import { backfill, dropPgliteTemplate, FAKE_KEY, pgliteUnderLoad, type PgliteResult } from './lib/ingest.ts';
 import { loaderCases } from './lib/loader.ts';
+import { qualityOnPglite, qualityOnServer } from './lib/quality.ts';
 import { pgbench, type SqlScenario } from './lib/pgbench.ts';
 import { replicaPart } from './lib/replicas.ts';
 import { ROOT, startFake, startService } from './lib/process.ts';
@@ -244,6 +247,16 @@ async function ingestParts(): Promise<void> {
   }
 }
 
+async function qualityPart(): Promise<void> {
+  const server = await qualityOnServer(URL_, DATASET, RUNS, log);
+  log(`quality on the server: every ticker ${server.all_ms.toFixed(0)} ms, one ticker ${server.one_ms.toFixed(0)} ms`);
+  const embedded = await qualityOnPglite(DATASET, RUNS, log);
+  log(`quality embedded: every ticker ${embedded.all_ms.toFixed(0)} ms, one ticker ${embedded.one_ms.toFixed(0)} ms`);
+  results.quality = { server, embedded };
+  check('quality report, 500 × 5,000, server ≤ 1 s', server.all_ms, '<=', 1000, `${server.all_ms.toFixed(0)} ms (one ticker ${server.one_ms.toFixed(0)} ms)`);
+  check('quality report, 500 × 5,000, embedded ≤ 5 s', embedded.all_ms, '<=', 5000, `${embedded.all_ms.toFixed(0)} ms (one ticker ${embedded.one_ms.toFixed(0)} ms)`);
+}
+
 const started = Date.now();
 if (PARTS.has('http')) await httpPart();
 if (PARTS.has('loader')) await loaderPart();
@@ -256,6 +269,7 @@ if (PARTS.has('replicas')) {
   const errors = ['s1', 's6'].reduce((n, k) => n + r[k as 's1' | 's6'].replicas.errors + r[k as 's1' | 's6'].replicas.non2xx, 0);
   check('replicas: no errors with DATABASE_READ_URLS', errors, '<=', 0, `${errors} errors or non-2xx`);
 }
+if (PARTS.has('quality')) await qualityPart();
 results.seconds = Math.round((Date.now() - started) / 1000);
 results.checks = checks;
 

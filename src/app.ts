@@ -22,6 +22,7 @@ import tickerRoutes from './api/tickers.ts';
 import etlRoutes, { RunDetailSchema } from './api/etl.ts';
 import exportRoutes from './api/export.ts';
 import tickerSummaryRoutes from './api/ticker-summaries.ts';
+import qualityRoutes, { qualityTotals } from './api/quality.ts';
 import dashboard from './api/dashboard.ts';
 import { createEtl, type Etl } from './etl/index.ts';
 
@@ -82,7 +83,7 @@ export async function buildApp({ config, db, logger, etl, webDir }: AppDeps): Pr
 
   const theEtl = etl ?? createEtl(config, db, logger);
   registerMetrics(app, {
-    budget: () => theEtl.limiter.remainingToday(), pool: db.poolStats?.bind(db),
+    budget: () => theEtl.limiter.remainingToday(), pool: db.poolStats?.bind(db), quality: () => qualityTotals(db, config),
     replicas: db.replicaStatuses && { statuses: db.replicaStatuses.bind(db), primaryReads: db.primaryReads!.bind(db) },
   });
   await registerDocs(app, VERSION);
@@ -94,6 +95,8 @@ export async function buildApp({ config, db, logger, etl, webDir }: AppDeps): Pr
   await app.register(etlRoutes, { prefix: '/api/v1', db, config, etl: theEtl });
   await app.register(exportRoutes, { prefix: '/api/v1', db: reads, idleTimeoutMs: config.http.requestTimeoutMs });
   await app.register(tickerSummaryRoutes, { prefix: '/api/v1', db: reads });
+  // The quality report fills the sessions table on first use: a write, so it stays on the primary.
+  await app.register(qualityRoutes, { prefix: '/api/v1', db, config });
   await app.register(dashboard, { dir: webDir });
   return app;
 }

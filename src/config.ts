@@ -38,6 +38,7 @@ const Env = Type.Object({
   ETL_DATASETS: Type.String({ default: DATASETS.join(',') }),
   CORPORATE_ACTIONS_REFRESH_DAYS: Type.Number({ default: 7, exclusiveMinimum: 0, maximum: 3660 }),
   ENTITLEMENT_RECHECK_DAYS: Type.Number({ default: 7, exclusiveMinimum: 0, maximum: 3660 }),
+  STALE_SESSIONS: Type.Integer({ default: 2, minimum: 0, maximum: 1000 }),
   REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 0, maximum: 3_600_000 }),
   DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 0, maximum: 3_600_000 }),
   RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
@@ -91,6 +92,10 @@ export interface Config {
     actionsRefreshDays: number;
     /** A refused entitlement (a premium-only request) is tried again after this many days. */
     entitlementRecheckDays: number;
+  };
+  quality: {
+    /** A ticker is stale when more than this many sessions were published after its newest bar. */
+    staleSessions: number;
   };
   /** statement_timeout in ms (0: none): the server's, or the embedded database worker's (db/pglite.ts). */
   databaseStatementTimeoutMs: number;
@@ -288,6 +293,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
       actionsRefreshDays: raw.CORPORATE_ACTIONS_REFRESH_DAYS,
       entitlementRecheckDays: raw.ENTITLEMENT_RECHECK_DAYS,
     },
+    quality: { staleSessions: raw.STALE_SESSIONS },
     databaseStatementTimeoutMs: raw.DATABASE_STATEMENT_TIMEOUT_MS,
     http: {
       requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,

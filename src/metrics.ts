@@ -59,10 +59,14 @@ const sourceRequests = new client.Counter({
 
 type BudgetSource = () => Promise<number>;
 type PoolSource = () => PoolStats;
+/** Tickers by status (ok, warning, error) and findings by kind, summed over tickers. */
+export interface QualityTotals { tickers: Record<string, number>; findings: Record<string, number> }
+type QualitySource = () => Promise<QualityTotals>;
 interface ReplicaSource { statuses(): ReplicaStatus[]; primaryReads(): number }
 const budgetSources: BudgetSource[] = [];
 const poolSources: PoolSource[] = [];
 const replicaSources: ReplicaSource[] = [];
+const qualitySources: QualitySource[] = [];
 const REPLICA_STATES: readonly ReplicaState[] = ['starting', 'up', 'lagging', 'down', 'not_standby'];
 
 // Replicas are named replica-N by their place in DATABASE_READ_URLS: labels stay bounded.
@@ -161,6 +165,42 @@ new client.Gauge({
   },
 });
 
+// The quality report (docs/quality.md): labels are the fixed statuses and kinds, never tickers.
+// A report reads every bar (seconds on the embedded database, which has one connection), so
+// scrapes share one report for a minute.
+export const QUALITY_METRICS_TTL_MS = 60_000;
+let qualityRead: Promise<QualityTotals | undefined> | undefined;
+function readQuality(): Promise<QualityTotals | undefined> {
+  const source = qualitySources.at(-1);
+  if (!source) return Promise.resolve(undefined);
+  qualityRead ??= source().catch(() => undefined).finally(() => setTimeout(() => { qualityRead = undefined; }, QUALITY_METRICS_TTL_MS).unref());
+  return qualityRead;
+}
+new client.Gauge({
+  name: 'data_quality_tickers',
+  help: 'Stored tickers by quality status (ok, warning, error) against the exchange calendar',
+  labelNames: ['status'] as const,
+  registers: [registry],
+  aggregator: 'max', // every worker reads the same database
+  async collect() {
+    this.reset();
+    const q = await readQuality();
+    if (q) for (const [status, n] of Object.entries(q.tickers)) this.set({ status }, n);
+  },
+});
+new client.Gauge({
+  name: 'data_quality_findings',
+  help: 'Quality findings over every ticker by kind (missing, non_session, possible_split, unit_error, zero_volume, provisional, stale)',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+  aggregator: 'max',
+  async collect() {
+    this.reset();
+    const q = await readQuality();
+    if (q) for (const [kind, n] of Object.entries(q.findings)) this.set({ kind }, n);
+  },
+});
+
 // ---- recording, called from the ETL (one line each) ----
 
 export function recordSourceRequest(source: string, outcome: string): void {
@@ -211,6 +251,8 @@ export interface MetricsSources {
   pool?: PoolSource;
   /** The read replicas, when DATABASE_READ_URLS is set. */
   replicas?: ReplicaSource;
+  /** Totals of the quality report. */
+  quality?: QualitySource;
 }
 
 // ---- several workers (node:cluster): the primary sums every worker's registry ----
@@ -260,11 +302,13 @@ export function registerMetrics(app: FastifyInstance, sources: MetricsSources): 
   if (sources.budget) budgetSources.push(sources.budget);
   if (sources.pool) poolSources.push(sources.pool);
   if (sources.replicas) replicaSources.push(sources.replicas);
+  if (sources.quality) qualitySources.push(sources.quality);
   app.addHook('onClose', (_app, done) => {
-    for (const [list, item] of [[budgetSources, sources.budget], [poolSources, sources.pool], [replicaSources, sources.replicas]] as const) {
+    for (const [list, item] of [[budgetSources, sources.budget], [poolSources, sources.pool], [replicaSources, sources.replicas], [qualitySources, sources.quality]] as const) {
       const i = item ? (list as unknown[]).indexOf(item) : -1;
       if (i >= 0) list.splice(i, 1);
     }
+    qualityRead = undefined; // another app (a test's) reads another database
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `market-data serve|etl|import|migrate|plan`: one command for the service and its tools, the
+// `market-data serve|etl|import|migrate|plan|quality`: one command for the service and its tools, the
 // package's `bin` (npx market-data, or on the PATH of the image). Each subcommand is the module
 // that does the work, loaded only when asked for, so `--help` starts no database.
 import { VERSION } from '../version.ts';
@@ -12,6 +12,7 @@ commands:
   plan      show what an ETL run would fetch, without fetching (etl --plan)
   import    load one ticker's bars from a CSV file      market-data import --help
   migrate   apply pending database migrations and exit
+  quality   is the data complete and current? (the NYSE calendar)   market-data quality --help
 
 Configuration comes from the environment or a .env file (docs/configuration.md).
   -h, --help       this text
@@ -40,6 +41,10 @@ switch (command) {
   case 'import':
     argsFor(rest);
     await import('./import.ts');
+    break;
+  case 'quality':
+    argsFor(rest);
+    await import('./quality.ts');
     break;
   case 'migrate':
     argsFor(rest);

@@ -19,6 +19,8 @@ export interface Profile {
   countFoldStep: number | undefined;
   /** Tickers whose derived weeks and months are remade per statement (undefined: all in one). */
   derivedFoldStep: number | undefined;
+  /** Statements the every-ticker quality report is split into, each over a range of tickers. */
+  qualityStatements: number;
   /** Vacuum and analyze the tables ourselves (PGlite runs no autovacuum). */
   ownVacuum: boolean;
   /** Whether an error opening the database may pass by waiting (a server still starting). */
@@ -72,6 +74,9 @@ const server: Profile = {
   loadsAtOnce: 2,
   countFoldStep: undefined,
   derivedFoldStep: undefined,
+  // The report's window pass runs on one core: two ranges of tickers on two backends (on a loaded
+  // 2-core host, 1.9 s against 3.6 s for 2.5M bars, measured back to back).
+  qualityStatements: 2,
   ownVacuum: false,
   transientAtStart: (err) => SERVER_TRANSIENT_CODES.test((err as { code?: string }).code ?? '') ||
     /timeout exceeded when trying to connect|Connection terminated/.test((err as Error).message),
@@ -91,6 +96,7 @@ function embeddedProfile(db: Database): Profile {
     countFoldStep: 500,
     // A ticker's 20 years are ~5,000 bars to aggregate: tens of milliseconds each.
     derivedFoldStep: 1,
+    qualityStatements: 1,
     ownVacuum: true,
     transientAtStart: () => false,
     afterLoad: async (loadMs, signal) => {

@@ -8,6 +8,8 @@ export interface TickerState {
   newestDaily?: string;
   /** When the source last answered each dataset with data. */
   fetchedAt: Partial<Record<Dataset, string>>;
+  /** Sessions without a daily bar (db/quality.ts missingSessions), when the runner looked. */
+  missing?: { recent: string[]; older: number };
 }
 
 /** One statement for every ticker of a run; fetches as recorded for `source`. */

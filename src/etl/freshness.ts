@@ -1,5 +1,6 @@
 // When a dataset can have changed. Dates are US/Eastern trading dates, so "today" and "after the
 // close" are judged on New York's clock, never the host's.
+import { isSession, sessionOnOrBefore } from '../model/calendar.ts';
 
 /**
  * New York time after which a weekday's bar is expected to be final and published. The market
@@ -52,6 +53,15 @@ export function latestExpectedSession(now: Date): string {
     do ms -= DAY; while (!isWeekday(ms));
   }
   return fromUtc(ms);
+}
+
+/**
+ * The latest exchange session whose bar should be published by `now`: like latestExpectedSession,
+ * with the exchange's holidays and special closures known (model/calendar.ts).
+ */
+export function latestPublishedSession(now: Date): string {
+  const ny = newYork(now);
+  return sessionOnOrBefore(isSession(ny.date) && ny.minutes >= PUBLISHED_BY_MINUTES ? ny.date : addDays(ny.date, -1));
 }
 
 /**

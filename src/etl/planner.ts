@@ -8,6 +8,7 @@
 import type { Entitlement } from '../db/entitlements.ts';
 import type { TickerState } from '../db/ticker-datasets.ts';
 import type { Dataset, DatasetOffer, Variant } from '../sources/source.ts';
+import { sessionsBetween } from '../model/calendar.ts';
 import { addDays, isUpToDate, newerPeriodPossible, newYork, weekdayOf, weekdaysAfter } from './freshness.ts';
 
 export interface PlanOptions {
@@ -110,11 +111,14 @@ function due(dataset: Dataset, state: TickerState, input: PlanInput): Due | stri
     const newest = state.newestDaily;
     if (options.force) return { need: 'all', why: 'forced' };
     if (!newest) return { need: 'all', why: 'new ticker' };
+    const gaps = repair(state, now);
     if (isUpToDate(newest, fetched ? new Date(fetched) : undefined, now)) {
-      return `up to date: the newest bar (${newest}) is the latest there can be before the next close`;
+      if (gaps.need) return { need: gaps.need, why: `${gaps.text}` };
+      return `up to date: the newest bar (${newest}) is the latest there can be before the next close${gaps.text ? `; ${gaps.text}` : ''}`;
     }
     if (options.fullDaily) return { need: 'all', why: 'whole history asked for' };
-    return { need: weekdaysAfter(newest, newYork(now).date, 10_000), why: `newest bar ${newest}` };
+    const need = Math.max(weekdaysAfter(newest, newYork(now).date, 10_000), gaps.need);
+    return { need, why: `newest bar ${newest}${gaps.text ? `; ${gaps.text}` : ''}` };
   }
   if (options.force) return { need: 'all', why: 'forced' };
   if (!fetched) return { need: 'all', why: `no ${dataset} yet` };
@@ -127,6 +131,27 @@ function due(dataset: Dataset, state: TickerState, input: PlanInput): Due | stri
   return age >= options.actionsRefreshDays
     ? { need: 'all', why: `last fetched ${fetched.slice(0, 10)}` }
     : `up to date: fetched ${fetched.slice(0, 10)}, refreshed every ${options.actionsRefreshDays} days`;
+}
+
+/**
+ * Sessions missing between a ticker's bars (the quality report's): the recent ones are fetched
+ * again with the rows back to the oldest of them — once per New York day, so a session the
+ * source itself lacks costs one request a day, not one a run; the older ones only a whole
+ * history or a file can bring. `need` 0: nothing to refetch.
+ */
+function repair(state: TickerState, now: Date): { need: number; text: string } {
+  const gaps = state.missing;
+  if (!gaps || (!gaps.recent.length && !gaps.older)) return { need: 0, text: '' };
+  const older = gaps.older ? `${gaps.older} older missing session${gaps.older === 1 ? '' : 's'} need full history or an import` : '';
+  const fetched = state.fetchedAt.daily;
+  const today = newYork(now).date;
+  if (!gaps.recent.length || (fetched && newYork(new Date(fetched)).date === today)) {
+    const waiting = gaps.recent.length ? `${gaps.recent.length} missing session${gaps.recent.length === 1 ? '' : 's'} asked for today already` : '';
+    return { need: 0, text: [waiting, older].filter(Boolean).join('; ') };
+  }
+  const oldest = gaps.recent[0]!;
+  const recent = `refetch ${gaps.recent.length} missing session${gaps.recent.length === 1 ? '' : 's'} since ${oldest}`;
+  return { need: sessionsBetween(oldest, today).length, text: [recent, older].filter(Boolean).join('; ') };
 }
 
 export function plan(input: PlanInput): Plan {

@@ -15,12 +15,14 @@ import {
   type DatasetResult, type RunDetail, type TickerResult, type TickerStatus, type Trigger,
 } from '../db/etl-runs.ts';
 import { upsertPeriodBars } from '../db/period-bars.ts';
+import { missingSessions } from '../db/quality.ts';
 import { markFetched, tickerStates } from '../db/ticker-datasets.ts';
 import type { Logger } from '../logger.ts';
 import { recordEtlRun, recordEtlTicker, recordSourceRequest } from '../metrics.ts';
 import { normaliseTicker } from '../model/bar.ts';
+import { sessionsBack } from '../model/calendar.ts';
 import type { Dataset, FetchResult, SourceData, SourceFailure, Source, Variant } from '../sources/source.ts';
-import { addDays, newYork } from './freshness.ts';
+import { addDays, latestPublishedSession, newYork } from './freshness.ts';
 import { loadBars } from './load.ts';
 import { plan, type Plan, type PlanOptions, type WorkItem } from './planner.ts';
 import { BudgetExhaustedError, RateLimiter, systemClock, type Clock } from './rate-limiter.ts';
@@ -147,15 +149,24 @@ export class EtlRunner {
     const { db, settings } = this.deps;
     const unique = [...new Set(tickers.map(normaliseTicker))];
     const limiter = this.limiterFor(source);
-    const [states, entitlements, remaining] = await Promise.all([
+    const now = new Date(this.clock.now());
+    // Gaps a bounded request can refill lie within the newest rows of the smallest daily variant
+    // (two rows of margin: today's partial bar, and the session being published).
+    const bounded = source.offers.find((o) => o.dataset === 'daily')?.variants.flatMap((v) => (v.history === 'all' ? [] : [v.history])) ?? [];
+    const [states, entitlements, remaining, missing] = await Promise.all([
       tickerStates(db, source.name, unique),
       listEntitlements(db, source.name, source.account),
       limiter?.remainingToday(),
+      bounded.length ? missingSessions(db, unique, sessionsBack(latestPublishedSession(now), Math.min(...bounded) - 3)) : new Map<string, never>(),
     ]);
+    for (const [ticker, gaps] of missing) {
+      const state = states.get(ticker);
+      if (state) state.missing = gaps;
+    }
     return plan({
       tickers: unique, offers: source.offers, states, entitlements,
       budget: limiter ? { perDay: limiter.perDay, usedToday: limiter.perDay - remaining! } : undefined,
-      now: new Date(this.clock.now()),
+      now,
       options: { ...settings, force: options.force, fullDaily: options.incremental === false, datasets: options.datasets ?? settings.datasets },
     });
   }

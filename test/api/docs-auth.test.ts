@@ -31,6 +31,7 @@ describe('API documentation and access', () => {
       expect(Object.keys(spec.paths).sort()).toEqual([
         '/api/v1/etl/plan', '/api/v1/etl/run', '/api/v1/etl/runs', '/api/v1/etl/runs/{run_id}', '/api/v1/etl/status',
         '/api/v1/health', '/api/v1/health/live', '/api/v1/health/ready', '/api/v1/market-data', '/api/v1/market-data/export', '/api/v1/market-data/{id}',
+        '/api/v1/quality', '/api/v1/quality/{ticker}',
         '/api/v1/ticker-summaries', '/api/v1/tickers', '/api/v1/tickers/{ticker}', '/api/v1/tickers/{ticker}/corporate-actions',
       ]);
       expect(Object.keys(spec.paths['/api/v1/market-data/{id}']).sort()).toEqual(['delete', 'get', 'patch', 'put']);

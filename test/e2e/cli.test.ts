@@ -152,6 +152,20 @@ describe.each(DATABASE_KINDS)('CLI on %s', { timeout: 180_000 }, (kind) => {
     }
   });
 
+  it('reports data quality: a table of every ticker, one ticker as JSON, usage errors exit 2', async () => {
+    const all = await run('quality');
+    expect([0, 1]).toContain(all.code); // 1 when a ticker's status is error
+    expect(all.stdout).toMatch(/^ticker\s+status\s+expected\s+stored\s+missing\s+behind/m);
+    expect(all.stdout).toMatch(/^AAPL\s+(ok|warning|error)\s+\d+\s+\d+\s+\d+/m);
+    const one = await run('quality', '--', 'aapl', '--json');
+    const report = JSON.parse(one.stdout) as { ticker: string; status: string; findings: unknown[] };
+    expect(report).toMatchObject({ ticker: 'AAPL', findings: expect.any(Array) });
+    expect(one.code).toBe(report.status === 'error' ? 1 : 0);
+    const bad = await run('quality', '--', '--start', '2024-01-01');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--start needs a TICKER');
+  });
+
   it('left the history and the rows a user would expect', async () => {
     const db = await open();
     try {

@@ -121,6 +121,26 @@ describe.each(DATABASE_KINDS)('acquisition on %s', (kind) => {
     expect(rows.every((r) => /^[0-9a-f]{16}$/.test(r.account) && !KEY.includes(r.account))).toBe(true);
   });
 
+  it('a session deleted from the newest 100 is fetched again with a compact request the next day', async () => {
+    free.set('GAPPY', { synthetic: 300, end: '2025-01-03' });
+    await etl(free, simulatedClock(FRIDAY_EVENING)).runner.run({ tickers: ['GAPPY'], trigger: 'api' });
+    const before = await t.db.query<{ close: string }>(`SELECT close FROM market_data WHERE ticker = 'GAPPY' AND date = '2024-12-20'`);
+    await t.db.query(`DELETE FROM market_data WHERE ticker = 'GAPPY' AND date = '2024-12-20'`);
+
+    free.requests.length = 0;
+    const saturday = etl(free, simulatedClock('2025-01-05T01:00:00Z'));
+    const planned = await saturday.runner.plan(['GAPPY'], { datasets: ['daily'] });
+    expect(planned.tickers[0]!.datasets[0]).toEqual({ dataset: 'daily', requests: 1, reason: 'refetch 1 missing session since 2024-12-20: the newest 100 rows' });
+    const run = await saturday.runner.run({ tickers: ['GAPPY'], datasets: ['daily'], trigger: 'api' });
+    expect(run.details[0]).toMatchObject({ status: 'success', inserted: 1 });
+    expect(free.requests.map((r) => [r.function, r.outputsize])).toEqual([['TIME_SERIES_DAILY', 'compact']]);
+    const after = await t.db.query<{ close: string }>(`SELECT close FROM market_data WHERE ticker = 'GAPPY' AND date = '2024-12-20'`);
+    expect(after.rows).toEqual(before.rows);
+    // Nothing missing any more: the ticker is up to date again.
+    const again = await saturday.runner.plan(['GAPPY'], { datasets: ['daily'] });
+    expect(again.tickers[0]!.datasets[0]!.requests).toBe(0);
+  });
+
   it('keeps the key out of stored data: runs, results, entitlements, budgets', async () => {
     free.set('K1', { synthetic: 30, end: '2025-01-03' });
     free.set('K2', { body: JSON.stringify({ Information: `Key ${KEY} is not premium: this is a premium endpoint.` }) }, 'SPLITS');

@@ -24,6 +24,7 @@ describe('loadConfig', () => {
         enabled: true, intervalMinutes: 5, defaultTickers: ['AAPL', 'GOOGL', 'MSFT', 'AMZN', 'TSLA'],
         datasets: ['daily', 'weekly', 'monthly', 'splits', 'dividends'], actionsRefreshDays: 7, entitlementRecheckDays: 7,
       },
+      quality: { staleSessions: 2 },
       databaseStatementTimeoutMs: 30_000,
       http: { requestTimeoutMs: 30_000, rateLimitPerMinute: 0, corsOrigins: [], allowedHosts: ['localhost', '127.0.0.1', '::1'], trustProxy: false },
     });
@@ -55,6 +56,8 @@ describe('loadConfig', () => {
     [{ ALPHA_VANTAGE_MAX_BODY_BYTES: '2097152' }, { alphaVantage: expect.objectContaining({ maxBodyBytes: 2_097_152 }) }],
     [{ WORKERS: '4', DATABASE_URL: 'postgresql://u@h/db' }, { workers: 4 }],
     [{ EMBEDDED_SQL_PORT: '5433' }, { embeddedSqlPort: 5433 }],
+    [{}, { quality: { staleSessions: 2 } }],
+    [{ STALE_SESSIONS: '0' }, { quality: { staleSessions: 0 } }],
     [{}, { embeddedSqlPort: undefined }],
     [{ DATABASE_URL: 'postgresql://u@p/db', DATABASE_READ_URLS: ' postgresql://u@r1/db,postgresql+asyncpg://u@r2/db,,postgresql://u@r1/db' },
       { replicas: expect.objectContaining({ urls: ['postgresql://u@r1/db', 'postgresql://u@r2/db'] }) }],
@@ -80,7 +83,7 @@ describe('loadConfig', () => {
     let error: unknown;
     try {
       load({
-        PORT: 'eighty', LOG_LEVEL: 'loud', ETL_ENABLED: 'maybe', DEFAULT_PAGE_SIZE: '0',
+        PORT: 'eighty', LOG_LEVEL: 'loud', ETL_ENABLED: 'maybe', DEFAULT_PAGE_SIZE: '0', STALE_SESSIONS: '-1',
       });
     } catch (err) {
       error = err;
@@ -89,6 +92,7 @@ describe('loadConfig', () => {
     const problems = (error as ConfigError).problems;
     expect(problems.some((p) => p.startsWith('PORT'))).toBe(true);
     expect(problems.some((p) => p.startsWith('DEFAULT_PAGE_SIZE'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('STALE_SESSIONS'))).toBe(true);
   });
 
   it.each([

@@ -110,3 +110,30 @@ describe('plan', () => {
     expect(plan(input({ options: { ...settings, datasets: ['weekly'] } })).items.map((i) => i.dataset)).toEqual(['weekly']);
   });
 });
+
+describe('plan: repairing missing sessions', () => {
+  const upToDate = (missing: TickerState['missing'], fetchedDaily = '2025-01-02T23:30:00.000Z'): TickerState =>
+    ({ newestDaily: '2025-01-03', fetchedAt: { ...fetchedAll('2025-01-02T12:00:00.000Z'), daily: fetchedDaily }, missing });
+  const daily = (state: TickerState, now = new Date('2025-01-07T01:00:00Z')) => {
+    const p = plan(input({ now, entitlements: [refused(FULL)] }, { A: state }));
+    return { item: p.items.find((i) => i.dataset === 'daily'), reason: p.tickers[0]!.datasets.find((d) => d.dataset === 'daily')!.reason };
+  };
+
+  it('refetches recent gaps with a compact request and names the older ones', () => {
+    const { item, reason } = daily(upToDate({ recent: ['2024-12-20', '2024-12-23'], older: 3 }), new Date('2025-01-04T01:00:00Z'));
+    expect(item).toMatchObject({ variant: { name: 'compact' }, requests: 1 });
+    expect(reason).toBe('refetch 2 missing sessions since 2024-12-20; 3 older missing sessions need full history or an import: the newest 100 rows');
+  });
+
+  it('asks once per New York day, then waits', () => {
+    const { item, reason } = daily(upToDate({ recent: ['2024-12-20'], older: 0 }, '2025-01-03T15:00:00.000Z'), new Date('2025-01-03T20:00:00Z'));
+    expect(item).toBeUndefined();
+    expect(reason).toContain('1 missing session asked for today already');
+  });
+
+  it('only older gaps: nothing to fetch, the reason says what would', () => {
+    const { item, reason } = daily(upToDate({ recent: [], older: 12 }), new Date('2025-01-04T01:00:00Z'));
+    expect(item).toBeUndefined();
+    expect(reason).toMatch(/^up to date: .*; 12 older missing sessions need full history or an import$/);
+  });
+});

@@ -10,6 +10,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
+import { isSession } from '../../src/model/calendar.ts';
 import { captureLogger, testConfig } from '../helpers/app.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { startFakeAlphaVantage, type FakeAlphaVantage } from '../helpers/fake-alpha-vantage.ts';
@@ -332,6 +333,32 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in Chromium', () => {
     await expect.poll(() => run.locator('.badge').first().textContent()).toBe('completed');
     await expect.poll(() => page.locator('#toast').textContent()).toMatch(/^Run #2 completed/);
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0); // not asked to remember the key
+  });
+
+  it('shows a quality badge per ticker and the findings of a ticker with a gap', async () => {
+    // A session in the middle of MSFT's history loses its bar (through the API, as a user would).
+    const page100 = await apiJson<{ items: (Item & { id: number })[] }>('/api/v1/market-data?ticker=MSFT&size=5&page=60');
+    const gone = page100.items.find((b) => isSession(b.date))!;
+    const del = await fetch(`${base}/api/v1/market-data/${gone.id}`, { method: 'DELETE', headers: { 'x-api-key': API_KEY } });
+    expect(del.status).toBe(204);
+    try {
+      await page.goto(`${base}/?ticker=MSFT`);
+      await page.locator('.ticker[data-ticker="MSFT"] .quality-badge[data-status="error"]').waitFor();
+      await expect(page.locator('.ticker[data-ticker="AAPL"] .quality-badge').count()).resolves.toBe(1);
+      await page.locator('#quality[data-state="ready"]').waitFor();
+      await expect(page.locator('#quality-title').textContent()).resolves.toBe('Data quality of MSFT');
+      const finding = page.locator(`#quality-findings li[data-kind="missing"][data-date="${gone.date}"]`);
+      await expect(finding.textContent()).resolves.toContain('a session with no bar');
+      await expect(page.locator('#quality-summary').textContent()).resolves.toMatch(/sessions stored/);
+      await shot('quality-gap');
+    } finally {
+      const { id: _id, ...restore } = gone;
+      const put = await fetch(`${base}/api/v1/market-data`, {
+        method: 'POST', headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
+        body: JSON.stringify({ ticker: restore.ticker, date: restore.date, open: restore.open, high: restore.high, low: restore.low, close: restore.close, volume: restore.volume }),
+      });
+      expect(put.status).toBe(201);
+    }
   });
 
   it('made every request to this server and logged no errors (no CSP violation either)', async () => {

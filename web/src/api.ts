@@ -36,6 +36,17 @@ export interface TickerSummary {
   fetched_at: string | null;
 }
 
+export type QualityStatus = 'ok' | 'warning' | 'error';
+
+export interface TickerQuality {
+  ticker: string; first_date: string; last_date: string; from_date: string; to_date: string;
+  expected: number; stored: number; missing: number; sessions_behind: number; stale: boolean;
+  non_session: number; possible_split: number; unit_error: number; zero_volume: number; provisional: number;
+  status: QualityStatus;
+}
+
+export interface QualityFinding { kind: string; date: string; reason: string }
+
 export interface Health { status: 'healthy' | 'unhealthy'; database: 'healthy' | 'unhealthy'; version: string; timestamp: string }
 
 export type Dataset = 'daily' | 'weekly' | 'monthly' | 'splits' | 'dividends';
@@ -147,6 +158,9 @@ export const api = {
   etlRuns: (size: number): Promise<{ items: RunSummary[]; total: number }> => request(`/api/v1/etl/runs?size=${size}`),
   etlRun: (id: number): Promise<RunDetail> => request(`/api/v1/etl/runs/${id}`),
   etlPlan: (): Promise<Plan> => request('/api/v1/etl/plan'),
+  quality: (): Promise<{ latest_session: string; tickers: TickerQuality[] }> => request('/api/v1/quality'),
+  tickerQuality: (ticker: string): Promise<TickerQuality & { latest_session: string; findings: QualityFinding[] }> =>
+    request(`/api/v1/quality/${encodeURIComponent(ticker)}`),
   corporateActions: (ticker: string): Promise<CorporateActions> => request(`/api/v1/tickers/${encodeURIComponent(ticker)}/corporate-actions`),
   /** Starts a run and answers at once (202): the run's progress is read from etlRun. */
   startEtl: (apiKey: string | undefined): Promise<{ run_id: number; status: 'running' }> =>

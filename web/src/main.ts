@@ -6,6 +6,7 @@ import { PriceChart, paletteFromCss } from './chart.ts';
 import { $, h, toast } from './dom.ts';
 import { EtlPanel } from './etl.ts';
 import * as fmt from './format.ts';
+import { QualityView } from './quality.ts';
 import { BarsTable, type Range } from './table.ts';
 import { setUpTheme } from './theme.ts';
 
@@ -36,9 +37,11 @@ const reportError = (err: unknown) => toast(err instanceof Error ? err.message :
 setUpTheme(() => chart.applyPalette(paletteFromCss()));
 const chart = new PriceChart($('chart'), showLegend);
 const table = new BarsTable(reportError);
+const quality = new QualityView();
 const etl = new EtlPanel(() => {
   loaded = undefined; // the run may have changed the shown bars
   // Bars may have arrived: a preset is recomputed from the ticker's new last date, a free range kept.
+  void loadQuality();
   void loadTickers().then(() => {
     if (state.selected && state.range) select(state.selected.ticker, state.preset ? undefined : state.range);
   });
@@ -59,6 +62,17 @@ async function refreshHealth(): Promise<void> {
   }
 }
 
+// ---- quality: badges in the list, findings of the selected ticker ----
+async function loadQuality(): Promise<void> {
+  try {
+    await quality.refresh();
+    renderTickers();
+    if (state.selected) void quality.show(state.selected.ticker);
+  } catch {
+    // The list works without badges.
+  }
+}
+
 // ---- tickers ----
 async function loadTickers(pending = api.tickerSummaries()): Promise<void> {
   state.tickers = await pending;
@@ -76,7 +90,7 @@ function renderTickers(): void {
   $('ticker-list').replaceChildren(...shown.map((t) => {
     const move = t.previous_close ? t.close / t.previous_close - 1 : 0;
     const button = h('button', { type: 'button', class: 'ticker', 'data-ticker': t.ticker, 'aria-current': String(t.ticker === state.selected?.ticker) },
-      h('span', { class: 'ticker-symbol' }, t.ticker),
+      h('span', { class: 'ticker-symbol' }, t.ticker, quality.badge(t.ticker)),
       h('span', { class: 'ticker-price' }, fmt.price(t.close)),
       h('span', { class: 'ticker-meta', title: `${fmt.date(t.first_date)} – ${fmt.date(t.last_date)}` }, `${fmt.monthYear(t.first_date)} – ${fmt.monthYear(t.last_date)}`),
       h('span', { class: `ticker-change ${move > 0 ? 'up' : move < 0 ? 'down' : ''}` }, t.previous_close ? fmt.change(move) : ''),
@@ -102,9 +116,11 @@ function presetRange(t: TickerSummary, preset: Preset): Range {
 function select(ticker: string, range?: { start: string; end: string }): void {
   const t = state.tickers.find((s) => s.ticker === ticker);
   if (!t) return;
+  const previous = state.selected;
   state.selected = t;
   for (const b of document.querySelectorAll<HTMLElement>('.ticker')) b.setAttribute('aria-current', String(b.dataset.ticker === ticker));
   $('selected-ticker').textContent = t.ticker;
+  if (ticker !== previous?.ticker) void quality.show(ticker);
   $('selected-meta').textContent = `${fmt.count(t.rows)} daily bars · ${fmt.date(t.first_date)} – ${fmt.date(t.last_date)} · ` +
     `updated ${fmt.ago(t.updated_at)}${t.fetched_at ? ` · fetched ${fmt.ago(t.fetched_at)}` : ''}`;
   const move = t.previous_close ? t.close / t.previous_close - 1 : 0;
@@ -291,6 +307,8 @@ async function start(): Promise<void> {
     if (etlStarted) return;
     etlStarted = true;
     void etl.refresh().catch(reportError);
+    // The quality report reads every bar: after the chart, like the pipeline's queries.
+    void loadQuality();
   };
   window.setTimeout(startEtl, 1500);
   new PerformanceObserver((list, observer) => {
