@@ -33,7 +33,7 @@ const ExportQuery = Type.Object({
   adjustment: AdjustmentParam,
   format: StringEnum(['csv', 'parquet', 'ndjson', 'arrow'] as const, {
     default: 'csv',
-    description: '`csv`; `parquet` (date DATE, ticker STRING, prices DECIMAL(18,6), volume INT64, row groups of 100,000 rows); ' +
+    description: '`csv`; `parquet` (date DATE, ticker STRING, prices DECIMAL(18,6), volume INT64, row groups of 20,000 rows); ' +
       '`ndjson` (one JSON object per line, prices as exact decimal numbers); `arrow` (Arrow IPC stream, prices Decimal128(18,6))',
   }),
   layout: StringEnum(['long', 'wide'] as const, {
