@@ -13,6 +13,9 @@ describe('unscaled', () => {
     ['007.5', 7_500_000n],
     ['-1.25', -1_250_000n],
     ['0', 0n],
+    ['-0.5', -500_000n],
+    ['123456789.123456', 123_456_789_123_456n], // 15 digits: the fast path's last exact size
+    ['1234567890.123456', 1_234_567_890_123_456n], // 16 digits: through BigInt
   ])('%s → %s', (text, value) => {
     expect(unscaled(text)).toBe(value);
   });
@@ -24,6 +27,9 @@ describe('unscaled', () => {
     ['', 'not a decimal'],
     ['NaN', 'not a decimal'],
     [' 1', 'not a decimal'],
+    ['.5', 'not a decimal'],
+    ['1.2.3', 'not a decimal'],
+    ['-', 'not a decimal'],
   ])('refuses %j', (text, message) => {
     expect(() => unscaled(text)).toThrow(message);
   });
