@@ -11,9 +11,12 @@
 //      primary with two streaming replicas, alternating in one run (bench/lib/replicas.ts).
 //   6. the data-quality report (every ticker, and one ticker's findings) over 500 × 5,000 bars on
 //      the server and on the embedded database (BENCH_PARTS=quality; not in the default parts).
+//   7. (BENCH_PARTS import,export; not in the default set) a bulk import of one long CSV against
+//      plain COPY of the same file, then CSV and Parquet exports of those rows (bench/lib/bulk.ts).
 // Prints a table, writes bench/results/<time>.json, exits 1 if a target it measures is missed.
 // Env: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/md_bench), BENCH_RUNS=3,
-// BENCH_SECONDS=4, BENCH_WARMUP=1, BENCH_PARTS=http,loader,backfill,pglite, BENCH_WORKERS=1, BENCH_BASELINE=<commit>.
+// BENCH_SECONDS=4, BENCH_WARMUP=1, BENCH_PARTS=http,loader,backfill,pglite, BENCH_WORKERS=1, BENCH_BASELINE=<commit>,
+// BENCH_IMPORT_TICKERS=500, BENCH_IMPORT_DAYS=5000.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +25,7 @@ import { encodeCursor } from '../src/api/cursor.ts';
 import { HAVE_WRK, load, type LoadResult, type Scenario, type Target } from './lib/http-load.ts';
 import { baselineTree, compareEmbedded } from './lib/embedded.ts';
 import { backfill, dropPgliteTemplate, FAKE_KEY, pgliteUnderLoad, type PgliteResult } from './lib/ingest.ts';
+import { exportBench, importBench } from './lib/bulk.ts';
 import { loaderCases } from './lib/loader.ts';
 import { qualityOnPglite, qualityOnServer } from './lib/quality.ts';
 import { pgbench, type SqlScenario } from './lib/pgbench.ts';
@@ -257,7 +261,29 @@ async function qualityPart(): Promise<void> {
   check('quality report, 500 × 5,000, embedded ≤ 5 s', embedded.all_ms, '<=', 5000, `${embedded.all_ms.toFixed(0)} ms (one ticker ${embedded.one_ms.toFixed(0)} ms)`);
 }
 
+async function bulkParts(): Promise<void> {
+  const tickers = Number(env.BENCH_IMPORT_TICKERS ?? 500);
+  const days = Number(env.BENCH_IMPORT_DAYS ?? 5000);
+  const url = withDb('import');
+  log(`import: ${tickers} tickers × ${days} days from one long CSV…`);
+  const i = await importBench(url, tickers, days, log);
+  results.import = i;
+  check('bulk import ≥ 80% of plain COPY rows/s', i.ratio, '>=', 0.8, `${i.import_rows_per_s} vs ${i.copy_rows_per_s} rows/s (${i.rows} rows)`);
+  check('bulk import peak RSS ≤ 300 MB', i.peak_rss_mb, '<=', 300, `${i.peak_rss_mb.toFixed(0)} MB`);
+  if (!PARTS.has('export')) return dropDatabase(url);
+  const e = await exportBench(url, i.rows, log);
+  results.export = e;
+  const mean = (format: string, k: 'rows_per_s' | 'bytes') => { const xs = e.filter((x) => x.format === format); return xs.reduce((a, x) => a + x[k], 0) / xs.length; };
+  check('Parquet export rows/s ≥ CSV export rows/s', mean('parquet', 'rows_per_s') / mean('csv', 'rows_per_s'), '>=', 1,
+    `${Math.round(mean('parquet', 'rows_per_s'))} vs ${Math.round(mean('csv', 'rows_per_s'))} rows/s`);
+  check('Parquet file ≤ 40% of the CSV bytes', mean('parquet', 'bytes') / mean('csv', 'bytes'), '<=', 0.4,
+    `${(mean('parquet', 'bytes') / 2 ** 20).toFixed(1)} vs ${(mean('csv', 'bytes') / 2 ** 20).toFixed(1)} MB`);
+  const growth = Math.max(...e.map((x) => x.rss_growth_mb));
+  check('service RSS growth during an export ≤ 50 MB', growth, '<=', 50, `${growth.toFixed(0)} MB at most; health max ${Math.max(...e.map((x) => x.health_max_ms)).toFixed(0)} ms over ${e.reduce((a, x) => a + x.health_probes, 0)} probes`);
+}
+
 const started = Date.now();
+if (PARTS.has('import')) await bulkParts();
 if (PARTS.has('http')) await httpPart();
 if (PARTS.has('loader')) await loaderPart();
 if (PARTS.has('backfill') || PARTS.has('pglite')) await ingestParts();

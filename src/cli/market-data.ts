@@ -10,7 +10,7 @@ commands:
   serve     run the API, the dashboard and the ETL schedule (what npm start runs)
   etl       run the ETL now for some tickers           market-data etl --help
   plan      show what an ETL run would fetch, without fetching (etl --plan)
-  import    load one ticker's bars from a CSV file      market-data import --help
+  import    load bars from CSV or Parquet files        market-data import --help
   migrate   apply pending database migrations and exit
   quality   is the data complete and current? (the NYSE calendar)   market-data quality --help
 

@@ -22,6 +22,11 @@ export interface Queryable {
   query<T = Row>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<T>>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
+  /**
+   * `COPY … FROM STDIN` fed from `source`; returns the rows copied. Only on one connection of a
+   * server (a transaction or a session): a bulk import stages its rows with it.
+   */
+  copyFrom?(sql: string, source: AsyncIterable<string | Buffer>): Promise<number>;
 }
 
 export interface Database extends Queryable {

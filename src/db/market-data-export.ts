@@ -36,3 +36,16 @@ export async function* exportBatches(db: Queryable, filter: ListFilter, batchSiz
     after = { date: last.date, ticker: last.ticker };
   }
 }
+
+/**
+ * The columns of a wide export: the filter's tickers, or every ticker, that have a daily bar in
+ * the date range — one probe of the (ticker, date) index per ticker known to the stats table.
+ */
+export async function exportTickers(db: Queryable, filter: ListFilter): Promise<string[]> {
+  const { rows } = await db.query<{ ticker: string }>(`SELECT s.ticker FROM market_data_ticker_totals s
+WHERE s.rows > 0 AND ($1::varchar[] IS NULL OR s.ticker = ANY($1::varchar[]))
+  AND EXISTS (SELECT 1 FROM market_data m WHERE m.ticker = s.ticker
+    AND m.date >= coalesce($2::date, '-infinity'::date) AND m.date <= coalesce($3::date, 'infinity'::date))
+ORDER BY s.ticker`, [filter.tickers ?? null, filter.startDate ?? null, filter.endDate ?? null], { name: 'export_tickers' });
+  return rows.map((r) => r.ticker);
+}

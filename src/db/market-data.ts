@@ -173,7 +173,7 @@ export interface UpsertCounts { inserted: number; updated: number; unchanged: nu
 // One statement per batch: unnest turns seven arrays into rows (7 bind parameters whatever the
 // batch size), a row whose values did not change is left alone by the IS DISTINCT FROM guard, and
 // `xmax = 0` tells a fresh insert from an update in RETURNING.
-const upsertFrom = (source: string) => `WITH upserted AS (
+export const upsertFrom = (source: string) => `WITH upserted AS (
   INSERT INTO market_data AS m (ticker, date, open, high, low, close, volume)
   SELECT ticker, date, open, high, low, close, volume FROM ${source}
   ON CONFLICT (ticker, date) DO UPDATE SET

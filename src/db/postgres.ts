@@ -1,6 +1,9 @@
 // A PostgreSQL server through a `pg` connection pool — a server at a URL, or the embedded
 // database's worker on its private socket (pglite.ts): one driver and one code path for both.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from '../logger.ts';
 import { parsers, withTimeout, type Database, type Queryable, type QueryOptions, type QueryResult } from './database.ts';
 
@@ -57,6 +60,13 @@ function queryable(client: pg.Pool | pg.PoolClient, retryHere = true): Queryable
     async exec(script: string): Promise<void> {
       await client.query(script);
     },
+    ...(client instanceof pg.Pool ? {} : {
+      async copyFrom(sql: string, source: AsyncIterable<string | Buffer>): Promise<number> {
+        const stream = client.query(copyFrom(sql));
+        await pipeline(Readable.from(source, { objectMode: false }), stream);
+        return stream.rowCount ?? 0;
+      },
+    }),
   };
 }
 

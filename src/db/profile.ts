@@ -13,6 +13,12 @@ export interface Profile {
   exportBatchSize: number;
   /** Rows per upsert statement of a load. */
   loadBatchSize: number;
+  /**
+   * A bulk import stages its rows with COPY and merges them per ticker in SQL (a server), or
+   * holds them per ticker and loads them as the ETL does (the embedded database, whose one
+   * session a COPY of millions of rows would hold for everyone).
+   */
+  importByCopy: boolean;
   /** Tickers loading at once, each in its own transaction. */
   loadsAtOnce: number;
   /** Day deltas folded per statement (undefined: all in one). */
@@ -70,6 +76,7 @@ const server: Profile = {
   listBatching: { maxInFlight: 4, maxBatch: 8 },
   exportBatchSize: 5000,
   loadBatchSize: 5000,
+  importByCopy: true,
   // Two loads keep two backends busy: a 2.5M-row backfill took 68–77 s with one, 42–58 s with two.
   loadsAtOnce: 2,
   countFoldStep: undefined,
@@ -91,6 +98,7 @@ function embeddedProfile(db: Database): Profile {
     // ~1,000 rows take a few milliseconds: a health check waits no longer than that behind an export.
     exportBatchSize: 1000,
     loadBatchSize: 1000,
+    importByCopy: false,
     loadsAtOnce: 1,
     // The ~5,000 deltas of a full history took 40–100 ms folded at once; 500 take a few ms.
     countFoldStep: 500,

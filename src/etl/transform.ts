@@ -20,7 +20,8 @@ export const MAX_REJECTIONS_KEPT = 50;
 /** Announced corporate actions may lie ahead; a year is far more than any source announces. */
 const ACTIONS_AHEAD_MS = 366 * 86_400_000;
 
-function checkBar(ticker: string, row: RawRow, now: Date): Bar | string {
+/** One raw row → a bar, or the reason it breaks a rule (a bulk import checks rows one at a time). */
+export function checkBar(ticker: string, row: RawRow, now: Date): Bar | string {
   const date = parseDate(row.date, now);
   if (!date.ok) return `date ${date.message}`;
   const prices: Record<string, string> = {};

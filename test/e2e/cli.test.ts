@@ -134,6 +134,23 @@ describe.each(DATABASE_KINDS)('CLI on %s', { timeout: 180_000 }, (kind) => {
     expect((await run('import', '--', path.join(dir, 'missing.csv'), '--ticker', 'X')).stderr).toContain('missing.csv: no such file');
   });
 
+  it('bulk-imports a long CSV: a dry run writes nothing, then rows load per ticker and bad rows are listed', async () => {
+    const file = path.join(dir, 'long.csv');
+    fs.writeFileSync(file, ['ticker,date,open,high,low,close,volume', 'LNGA,2021-01-04,10,11,9,10.5,3000000000', 'LNGB,2021-01-04,20,21,19,20.5,100',
+      'LNGA,2021-01-05,10.5,11.25,10,11,200', 'LNGB,2021-01-05,x,21,19,20,100'].join('\n'));
+    const dry = await run('import', '--', file, '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/^LNGA\s+2 rows, 2 new, 0 changed, 0 unchanged$/m);
+    expect(dry.stdout).toContain(`rejected ${file}:5 LNGB 2021-01-05: open is not a number`);
+    expect(dry.stdout).toMatch(/dry run, nothing written: would load 2 ticker\(s\) from 1 file\(s\): 4 rows read, 1 rejected, 3 new/);
+    const loaded = await run('import', '--', file);
+    expect(loaded.code).toBe(0);
+    expect(loaded.stdout).toMatch(/^loaded 2 ticker\(s\) from 1 file\(s\): 4 rows read, 1 rejected, 3 new, 0 changed, 0 unchanged$/m);
+    expect(loaded.stderr).not.toContain('reading'); // no progress bar off a terminal
+    const again = await run('import', '--', file);
+    expect(again.stdout).toMatch(/: 4 rows read, 1 rejected, 0 new, 0 changed, 3 unchanged$/m);
+  });
+
   // The same key, now on the free plan: whole histories were allowed, are refused now, and the
   // run falls back to the newest 100 bars at once.
   it('on a free key, a new ticker gets what such a key may fetch, shown per ticker (plain lines off a terminal)', async () => {
@@ -170,7 +187,8 @@ describe.each(DATABASE_KINDS)('CLI on %s', { timeout: 180_000 }, (kind) => {
     const db = await open();
     try {
       const { rows } = await db.query<{ ticker: string; n: number }>('SELECT ticker, count(*) AS n FROM market_data GROUP BY ticker ORDER BY ticker');
-      expect(rows).toEqual([{ ticker: 'AAPL', n: 120 }, { ticker: 'FREE', n: 100 }, { ticker: 'MSFT', n: 30 }]);
+      expect(rows).toEqual([{ ticker: 'AAPL', n: 120 }, { ticker: 'FREE', n: 100 }, { ticker: 'LNGA', n: 2 }, { ticker: 'LNGB', n: 1 }, { ticker: 'MSFT', n: 30 }]);
+      // A bulk import is not in the run history.
       const runs = await db.query<{ trigger: string; source: string; status: string }>('SELECT trigger, source, status FROM etl_runs ORDER BY id');
       expect(runs.rows).toEqual([
         { trigger: 'cli', source: 'alpha_vantage', status: 'completed' },
