@@ -33,6 +33,9 @@ CREATE TABLE derived_bars_pending (
     lo      date        NOT NULL,
     hi      date        NOT NULL
 );
+-- Every weekly or monthly listing of a ticker looks here: by index, however many dead rows the
+-- folds have left since the last vacuum.
+CREATE INDEX ix_derived_bars_pending_ticker ON derived_bars_pending (ticker);
 
 CREATE FUNCTION derived_bars_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

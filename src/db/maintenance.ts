@@ -22,7 +22,9 @@ const COMPACT_EVERY_MS = 2000;
  */
 const SWEEP_EVERY_MS = 10_000;
 export const COUNT_TABLES = ['market_data_day_count_deltas', 'market_data_ticker_stat_deltas', 'market_data_day_counts', 'market_data_ticker_stats', 'market_data_total'];
-const SMALL_TABLES = [...COUNT_TABLES, 'etl_runs', 'etl_run_tickers', 'source_usage', 'ticker_datasets', 'source_entitlements', 'etl_schedule'];
+/** What the folds empty: the pending derived-bar ranges too, or PGlite (no autovacuum) keeps their dead rows. */
+const FOLDED_TABLES = [...COUNT_TABLES, 'derived_bars_pending'];
+const SMALL_TABLES = [...FOLDED_TABLES, 'etl_runs', 'etl_run_tickers', 'source_usage', 'ticker_datasets', 'source_entitlements', 'etl_schedule'];
 /** The small, busy tables (deltas, counts, history) are vacuumed often, market_data analyzed. */
 const TIDY_EVERY_MS = 10 * 60_000;
 /** The first tidying soon after start, so a database that never had statistics gets them. */
@@ -68,12 +70,12 @@ export class Maintenance {
   start(): void {
     this.every(this.times.compactMs, async () => {
       if ((await foldCounts(this.db)) > 0) this.folded = true;
-      await foldDerivedBars(this.db);
+      if ((await foldDerivedBars(this.db)) > 0) this.folded = true;
     });
     // SKIP_LOCKED: a replica already vacuuming a table is left to it rather than waited for.
     this.every(this.times.sweepMs, async () => {
       if (!this.folded) return;
-      await this.db.exec(`VACUUM (ANALYZE, SKIP_LOCKED) ${COUNT_TABLES.join(', ')}`);
+      await this.db.exec(`VACUUM (ANALYZE, SKIP_LOCKED) ${FOLDED_TABLES.join(', ')}`);
       this.folded = false; // tasks never overlap (run), so nothing was folded meanwhile
     });
     if (profileOf(this.db).ownVacuum) {
