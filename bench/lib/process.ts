@@ -32,7 +32,7 @@ process.once('exit', killLive);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { killLive(); process.exit(130); });
 
 export function node(script: string, args: string[], env: Record<string, string>, cwd = ROOT): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const proc = spawn(process.execPath, [...(script.endsWith('.js') ? [] : ['--import', 'tsx']), script, ...args], {
     cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
