@@ -35,7 +35,7 @@ export async function backfill(url: string, fakeUrl: string, tickers: number): P
   await createDatabase(url, true);
   const symbols = tickerList('B', tickers);
   await warmFake(fakeUrl, symbols);
-  // The compiled CLI, as it ships (tsx's own transformer adds ~50 MB to the peak), built now from
+  // The compiled CLI, as it ships (tsx's own transformer would count in the peak), built now from
   // this checkout so that it is not stale.
   execFileSync('npm', ['run', '--silent', 'build:server'], { cwd: ROOT, stdio: 'ignore' });
   const started = process.hrtime.bigint();
