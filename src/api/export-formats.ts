@@ -16,8 +16,8 @@ export type WideField = (typeof PRICE_FIELDS)[number] | 'volume';
 
 /**
  * Rows per Parquet row group. A group is encoded in one go on the service's thread, and other
- * requests wait meanwhile: 100,000 rows took ~500 ms here, 10,000 take ~30 ms; the file grows by
- * ~2% against 20,000.
+ * requests wait meanwhile: small groups keep that wait short, at a small cost in file size
+ * (measured in docs/performance.md).
  */
 export const PARQUET_ROW_GROUP = 10_000;
 /**
@@ -59,7 +59,7 @@ export function unscaled(text: string, scale = PRICE_SCALE, precision = PRICE_PR
 }
 
 const DAY_MS = 86_400_000;
-/** "2024-01-15" → days since 1970-01-01 (Parquet's and Arrow's DATE). */
+/** A `YYYY-MM-DD` date → days since the Unix epoch (Parquet's and Arrow's DATE). */
 export const epochDay = (date: string): number => Date.UTC(+date.slice(0, 4), +date.slice(5, 7) - 1, +date.slice(8, 10)) / DAY_MS;
 
 const priceElement = (name: string, required: boolean): SchemaElement => ({
