@@ -13,7 +13,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { migrate } from '../../src/db/migrate.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
-import { node, peakRssMb, startService } from './process.ts';
+import { runCli, startService } from './process.ts';
 import { createDatabase, dropDatabase } from './seed.ts';
 
 export interface ImportBench {
@@ -69,16 +69,8 @@ export async function importBench(url: string, tickers: number, days: number, lo
     const rows = tickers * days;
     const copyBefore = await plainCopy(url, file);
     log(`import: plain COPY of ${rows} rows in ${copyBefore.toFixed(1)} s`);
-    const started = process.hrtime.bigint();
-    const cli = node('src/cli/market-data.ts', ['import', file], { DATABASE_URL: url });
-    let peak = 0;
-    const poll = setInterval(() => {
-      try { peak = Math.max(peak, peakRssMb(cli.proc.pid!)); } catch { /* exited */ }
-    }, 100);
-    const code = await new Promise<number | null>((resolve) => cli.proc.once('exit', (c) => resolve(c)));
-    clearInterval(poll);
-    const importS = Number(process.hrtime.bigint() - started) / 1e9;
-    if (code !== 0) throw new Error(`market-data import exited ${code}:\n${cli.output().slice(-3000)}`);
+    const { code, seconds: importS, peakMb: peak, output } = await runCli('dist/cli/market-data.js', ['import', file], { DATABASE_URL: url });
+    if (code !== 0) throw new Error(`market-data import exited ${code}:\n${output.slice(-3000)}`);
     log(`import: ${rows} rows in ${importS.toFixed(1)} s, peak RSS ${peak.toFixed(0)} MB`);
     const copyAfter = await plainCopy(url, file);
     const copyS = (copyBefore + copyAfter) / 2;

@@ -1,7 +1,6 @@
 // Two ETL measurements through the real code paths, against the fake Alpha Vantage with the
 // limits off: a 2.5M-row backfill by `npm run etl` (time and peak memory of that process), and
 // API latency on the embedded database while the service loads 500k rows.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +8,7 @@ import pg from 'pg';
 import { migrate } from '../../src/db/migrate.ts';
 import { openPglite } from '../../src/db/pglite.ts';
 import { load, type LoadResult } from './http-load.ts';
-import { node, peakRssMb, ROOT, startService, type Child } from './process.ts';
+import { runCli, startService } from './process.ts';
 import { createDatabase, dropDatabase, seedSql } from './seed.ts';
 
 export const FAKE_KEY = 'BENCH-FAKE-KEY-0001';
@@ -35,26 +34,15 @@ export async function backfill(url: string, fakeUrl: string, tickers: number): P
   await createDatabase(url, true);
   const symbols = tickerList('B', tickers);
   await warmFake(fakeUrl, symbols);
-  // The compiled CLI, as it ships (tsx's own transformer would count in the peak), built now from
-  // this checkout so that it is not stale.
-  execFileSync('npm', ['run', '--silent', 'build:server'], { cwd: ROOT, stdio: 'ignore' });
-  const started = process.hrtime.bigint();
-  const cli: Child = node('dist/cli/etl.js', ['--tickers', symbols.join(','), '--full'], {
+  const { code, seconds, peakMb: peak, output } = await runCli('dist/cli/etl.js', ['--tickers', symbols.join(','), '--full'], {
     DATABASE_URL: url, ALPHA_VANTAGE_BASE_URL: fakeUrl, ALPHA_VANTAGE_API_KEY: FAKE_KEY, ...NO_LIMITS,
   });
-  let peak = 0;
-  const poll = setInterval(() => {
-    try { peak = Math.max(peak, peakRssMb(cli.proc.pid!)); } catch { /* exited */ }
-  }, 100);
-  const code = await new Promise<number | null>((resolve) => cli.proc.once('exit', (c) => resolve(c)));
-  clearInterval(poll);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const rows = Number((await client.query('SELECT count(*) AS n FROM market_data')).rows[0].n);
   await client.end();
   await dropDatabase(url);
-  if (code !== 0) throw new Error(`npm run etl exited ${code}:\n${cli.output().slice(-3000)}`);
+  if (code !== 0) throw new Error(`npm run etl exited ${code}:\n${output.slice(-3000)}`);
   return { tickers, rows, seconds, peak_rss_mb: peak, exit_code: code };
 }
 

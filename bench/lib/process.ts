@@ -5,6 +5,7 @@
 // taken out of its own, and PostgreSQL's backends, in theirs, queued behind both — s1's p99 went
 // from ~20 ms to 30–300 ms with the same code.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -78,6 +79,27 @@ export async function startFake(days: number, key: string): Promise<Child & { ur
     await sleep(50);
   }
   return { ...child, url: /^(http:\/\/\S+\/query)$/m.exec(child.output())![1]! };
+}
+
+let built = false;
+
+/**
+ * Runs a command of the compiled CLI (`dist/cli/…`, built from this checkout once per bench, as
+ * it ships: tsx's transformer would count in its memory) to its end: exit code, seconds taken,
+ * peak resident memory sampled every 100 ms.
+ */
+export async function runCli(script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; seconds: number; peakMb: number; output: string }> {
+  if (!built) execFileSync('npm', ['run', '--silent', 'build:server'], { cwd: ROOT, stdio: 'ignore' });
+  built = true;
+  const started = process.hrtime.bigint();
+  const cli = node(script, args, env);
+  let peak = 0;
+  const poll = setInterval(() => {
+    try { peak = Math.max(peak, peakRssMb(cli.proc.pid!)); } catch { /* exited */ }
+  }, 100);
+  const code = await new Promise<number | null>((resolve) => cli.proc.once('exit', (c) => resolve(c)));
+  clearInterval(poll);
+  return { code, seconds: Number(process.hrtime.bigint() - started) / 1e9, peakMb: peak, output: cli.output() };
 }
 
 /** Peak resident memory of a live process (VmHWM), in MB. */

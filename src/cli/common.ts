@@ -2,7 +2,9 @@
 import { pino } from 'pino';
 import pretty from 'pino-pretty';
 import type { Config } from '../config.ts';
+import type { Database } from '../db/index.ts';
 import { loggerFromConfig, type Logger } from '../logger.ts';
+import { describeDatabase, fatal, openMigratedDatabase } from '../startup.ts';
 
 /**
  * The commands print their own lines on stdout; the log goes to stderr, at `warn` unless
@@ -19,4 +21,13 @@ export function cliLogger(config: Config): Logger {
 export function usageError(message: string, usage: string): never {
   console.error(`${message}\n\n${usage}`);
   process.exit(2);
+}
+
+/** The configured database, migrated; a command that cannot open it says why and exits. */
+export async function openCliDatabase(config: Config, logger: Logger): Promise<Database> {
+  try {
+    return await openMigratedDatabase(config, logger);
+  } catch (err) {
+    fatal(logger, err, `cannot open ${describeDatabase(config)}`);
+  }
 }

@@ -8,8 +8,8 @@ import { createEtl } from '../etl/index.ts';
 import type { Plan } from '../etl/planner.ts';
 import { DATASETS, type Dataset } from '../sources/source.ts';
 import { TICKER_PATTERN } from '../model/bar.ts';
-import { configOrExit, describeDatabase, fatal, openMigratedDatabase } from '../startup.ts';
-import { cliLogger, usageError } from './common.ts';
+import { configOrExit, describeDatabase } from '../startup.ts';
+import { cliLogger, openCliDatabase, usageError } from './common.ts';
 import { summaryTable, tickerLine } from './report.ts';
 
 const USAGE = `usage: npm run etl -- [--tickers AAPL,MSFT] [--datasets daily,weekly] [--full] [--force] [--plan [--json]]
@@ -52,12 +52,7 @@ const datasets = split(args.values.datasets).map((d) => d.toLowerCase());
 const unknown = datasets.filter((d) => !(DATASETS as readonly string[]).includes(d));
 if (unknown.length) usageError(`not datasets (${DATASETS.join(', ')}): ${unknown.join(', ')}`, USAGE);
 
-let db;
-try {
-  db = await openMigratedDatabase(config, logger);
-} catch (err) {
-  fatal(logger, err, `cannot open ${describeDatabase(config)}`);
-}
+const db = await openCliDatabase(config, logger);
 
 const etl = createEtl(config, db, logger);
 const options = { force: args.values.force, incremental: !args.values.full, datasets: datasets.length ? datasets as Dataset[] : undefined };

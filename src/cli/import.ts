@@ -12,8 +12,8 @@ import { importFiles } from '../sources/csv/files.ts';
 import { createEtl } from '../etl/index.ts';
 import { CsvFormatError, CsvSource } from '../sources/csv/index.ts';
 import { parseTicker } from '../model/bar.ts';
-import { configOrExit, describeDatabase, fatal, openMigratedDatabase } from '../startup.ts';
-import { cliLogger, usageError } from './common.ts';
+import { configOrExit } from '../startup.ts';
+import { cliLogger, openCliDatabase, usageError } from './common.ts';
 import { summaryTable, tickerLine } from './report.ts';
 
 const USAGE = `usage: npm run import -- FILE|DIRECTORY [--ticker TICKER] [--dry-run]
@@ -66,12 +66,7 @@ function hasTickerColumn(csv: string): boolean {
 
 const config = configOrExit();
 const logger = cliLogger(config);
-let db;
-try {
-  db = await openMigratedDatabase(config, logger);
-} catch (err) {
-  fatal(logger, err, `cannot open ${describeDatabase(config)}`);
-}
+const db = await openCliDatabase(config, logger);
 
 let exitCode = 1;
 if (oneTickerCsv) {

@@ -5,8 +5,8 @@ import { parseArgs } from 'node:util';
 import { qualityCounts, qualityOptions, tickerQuality } from '../db/quality.ts';
 import { parseTicker } from '../model/bar.ts';
 import { findingReason, withStatus } from '../model/quality.ts';
-import { configOrExit, describeDatabase, fatal, openMigratedDatabase } from '../startup.ts';
-import { cliLogger, usageError } from './common.ts';
+import { configOrExit } from '../startup.ts';
+import { cliLogger, openCliDatabase, usageError } from './common.ts';
 
 const USAGE = `usage: npm run quality [-- TICKER] [--start YYYY-MM-DD] [--end YYYY-MM-DD] [--json]
   TICKER   one ticker with every finding (default: a line per ticker)
@@ -41,12 +41,7 @@ for (const name of ['start', 'end'] as const) {
 
 const config = configOrExit();
 const logger = cliLogger(config);
-let db;
-try {
-  db = await openMigratedDatabase(config, logger);
-} catch (err) {
-  fatal(logger, err, `cannot open ${describeDatabase(config)}`);
-}
+const db = await openCliDatabase(config, logger);
 
 const COLUMNS = ['ticker', 'status', 'expected', 'stored', 'missing', 'behind', 'split?', 'unit?', 'closed-day', 'zero-vol', 'provisional'] as const;
 
