@@ -104,7 +104,9 @@ function embeddedProfile(db: Database): Profile {
     countFoldStep: 500,
     // A ticker's 20 years are ~5,000 bars to aggregate: tens of milliseconds each.
     derivedFoldStep: 1,
-    qualityStatements: 1,
+    // Each statement holds the database for everyone: a tenth of the tickers at a time, so that
+    // other requests get in between; more statements cost more in all.
+    qualityStatements: 10,
     ownVacuum: true,
     transientAtStart: () => false,
     afterLoad: async (loadMs, signal) => {
