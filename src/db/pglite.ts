@@ -16,6 +16,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import type { Database } from './database.ts';
+import { undoInterruptedLoads } from './load-journal.ts';
 import { SESSION_SETTINGS, STATE, socketFile, type WorkerData, type WorkerMessage } from './pglite-worker.ts';
 import { openPostgres } from './postgres.ts';
 import { registerEmbedded } from './profile.ts';
@@ -131,6 +132,19 @@ export async function openPglite(dataDir: string | undefined, options: EmbeddedO
   const db = await openPostgres({
     socketDir, kind: 'pglite', poolSize: options.poolSize ?? 10, statementTimeoutMs, connectTimeoutMs, logger: log, applicationName: 'market-data',
   });
+
+  // A process killed in the middle of a stepped load (profile.ts: newTickerSteps) left part of a
+  // ticker: nobody reads the database before it is undone.
+  try {
+    const undone = await undoInterruptedLoads(db);
+    if (undone > 0) log?.warn({ rows: undone }, 'undid the loads an earlier process left unfinished');
+  } catch (err) {
+    await db.close().catch(() => {});
+    await worker!.terminate();
+    fs.rmSync(socketDir, { recursive: true, force: true });
+    release();
+    throw err;
+  }
 
   // A statement past its deadline: the worker is blocked in it and cannot be asked to stop it.
   const watchdog = setInterval(() => {

@@ -21,6 +21,12 @@ export interface Profile {
   importByCopy: boolean;
   /** Tickers loading at once, each in its own transaction. */
   loadsAtOnce: number;
+  /**
+   * A new ticker's history is loaded one batch per transaction, undone as a whole if the load
+   * does not finish (load-journal.ts), rather than in one transaction that holds the embedded
+   * database for everyone until it commits.
+   */
+  newTickerSteps: boolean;
   /** Day deltas folded per statement (undefined: all in one). */
   countFoldStep: number | undefined;
   /** Tickers whose derived weeks and months are remade per statement (undefined: all in one). */
@@ -32,7 +38,7 @@ export interface Profile {
   /** Whether an error opening the database may pass by waiting (a server still starting). */
   transientAtStart(err: unknown): boolean;
   /**
-   * After a load that took `loadMs`: on the embedded database, waits while other connections are
+   * After a load, or a step of one, that took `loadMs`: on the embedded database, waits while other connections are
    * using it, up to LOAD_YIELD_FACTOR × loadMs, so that under steady API traffic loads take a
    * bounded share of it and run at full speed otherwise. Resolves at once on a server.
    */
@@ -40,11 +46,10 @@ export interface Profile {
 }
 
 /**
- * A load holds the embedded database for its whole transaction (measured 110–280 ms for 5,000
- * rows with the API busy, round trips to the service's thread included), during which no
- * statement of anyone else runs; a p99 only ignores such stalls while they stay rare.
+ * While others use the embedded database, a load pauses after each step for up to this many
+ * times the step's own duration: the API keeps most of the database, and the load goes on.
  */
-export const LOAD_YIELD_FACTOR = 12;
+export const LOAD_YIELD_FACTOR = 4;
 /**
  * Another connection started a statement this recently: the database counts as in use. Under
  * load the API's statements come in bursts tens of milliseconds apart (its thread parses
@@ -72,17 +77,18 @@ const SERVER_TRANSIENT_CODES = /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|57
 
 const server: Profile = {
   // One listing statement runs in one backend, on one core: statements of at most 8, 4 at once,
-  // kept both cores of a 2-core host busy (s1 5,200–5,600 req/s against 3,600 with 2 × 16).
+  // kept both cores of a 2-core host busy, and served more than fewer, larger statements did.
   listBatching: { maxInFlight: 4, maxBatch: 8 },
   exportBatchSize: 5000,
   loadBatchSize: 5000,
   importByCopy: true,
-  // Two loads keep two backends busy: a 2.5M-row backfill took 68–77 s with one, 42–58 s with two.
+  // Two loads keep two backends busy: a backfill runs markedly faster than with one.
   loadsAtOnce: 2,
+  newTickerSteps: false,
   countFoldStep: undefined,
   derivedFoldStep: undefined,
-  // The report's window pass runs on one core: two ranges of tickers on two backends (on a loaded
-  // 2-core host, 1.9 s against 3.6 s for 2.5M bars, measured back to back).
+  // The report's window pass runs on one core: two ranges of tickers on two backends, about twice
+  // as fast on a 2-core host.
   qualityStatements: 2,
   ownVacuum: false,
   transientAtStart: (err) => SERVER_TRANSIENT_CODES.test((err as { code?: string }).code ?? '') ||
@@ -95,14 +101,16 @@ function embeddedProfile(db: Database): Profile {
   return {
     // More statements at once only queue in the worker: the batcher's defaults.
     listBatching: {},
-    // ~1,000 rows take a few milliseconds: a health check waits no longer than that behind an export.
+    // A thousand rows take a few milliseconds: a health check waits no longer than that behind an export.
     exportBatchSize: 1000,
+    // A step of a new ticker's load (newTickerSteps) holds the database this many rows long.
     loadBatchSize: 1000,
     importByCopy: false,
     loadsAtOnce: 1,
-    // The ~5,000 deltas of a full history took 40–100 ms folded at once; 500 take a few ms.
+    newTickerSteps: true,
+    // A full history's day deltas folded at once hold the database for a noticeable time; 500 do not.
     countFoldStep: 500,
-    // A ticker's 20 years are ~5,000 bars to aggregate: tens of milliseconds each.
+    // A ticker's decades of daily bars take tens of milliseconds to aggregate.
     derivedFoldStep: 1,
     // Each statement holds the database for everyone: a tenth of the tickers at a time, so that
     // other requests get in between; more statements cost more in all.

@@ -1,8 +1,10 @@
 // Loads one ticker's bars whole or not at all: batches of one upsert statement each, all in one
-// transaction — on a server and on the embedded database alike (see db/profile.ts for the sizes).
+// transaction; or, for a new ticker where the profile says so (db/profile.ts), one transaction
+// per batch with the load undone if it does not finish (db/load-journal.ts).
 import type { Database } from '../db/database.ts';
+import { beginStepLoad, finishStepLoad, loadStep, undoStepLoad } from '../db/load-journal.ts';
 import { upsertBars, type UpsertCounts } from '../db/market-data.ts';
-import { profileOf } from '../db/profile.ts';
+import { profileOf, type Profile } from '../db/profile.ts';
 import type { Bar } from '../model/bar.ts';
 
 /** The last bar of each (ticker, date), in the order given. */
@@ -19,6 +21,10 @@ export async function loadBars(db: Database, bars: readonly Bar[], options: Load
   const profile = profileOf(db);
   const size = options.batchSize ?? profile.loadBatchSize;
   if (rows.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+  if (profile.newTickerSteps && rows.length > size && rows.every((b) => b.ticker === rows[0]!.ticker)) {
+    const counts = await loadNewTickerInSteps(db, profile, rows, size, options);
+    if (counts) return counts;
+  }
   // The rows of the first batches stay locked until COMMIT, so another writer holding a row of a
   // later batch and then wanting one of these deadlocks with the load. PostgreSQL then rolls back
   // one side; when it is this transaction, it is rerun whole.
@@ -41,4 +47,31 @@ export async function loadBars(db: Database, bars: readonly Bar[], options: Load
       if (attempt >= 3 || !['40P01', '40001'].includes((err as { code?: string }).code ?? '')) throw err;
     }
   }
+}
+
+/**
+ * A ticker without bars, loaded a batch per transaction; undefined when it has bars (then the
+ * caller loads it in one transaction). Readers see its history grow while it loads; a load that
+ * fails is undone here, one cut short by a killed process when the database next opens.
+ */
+async function loadNewTickerInSteps(db: Database, profile: Profile, rows: readonly Bar[], size: number, options: LoadOptions): Promise<UpsertCounts | undefined> {
+  const ticker = rows[0]!.ticker;
+  await undoStepLoad(db, ticker); // what an earlier load left, if its undo failed
+  if (!(await beginStepLoad(db, ticker))) return undefined;
+  let inserted = 0;
+  try {
+    for (let start = 0; start < rows.length; start += size) {
+      const started = Date.now();
+      inserted += await loadStep(db, ticker, rows.slice(start, start + size));
+      options.onBatch?.(Math.min(start + size, rows.length));
+      await profile.afterLoad(Date.now() - started, options.signal);
+    }
+    await finishStepLoad(db, ticker);
+  } catch (err) {
+    // If this fails too (the database is gone), the next load of the ticker or the next open undoes it.
+    await undoStepLoad(db, ticker).catch(() => {});
+    throw err;
+  }
+  // Bars an API client wrote while the load ran were left as written.
+  return { inserted, updated: 0, unchanged: rows.length - inserted };
 }
