@@ -32,8 +32,9 @@ export interface WireServerOptions {
   /** Called when a unit starts (with its deadline, 0 for none) and ends (0, 0). */
   onUnit?: (startedAt: number, deadline: number) => void;
   /**
-   * Called when a unit starts on a connection other than the one that last held a transaction:
-   * a load's transaction can tell whether anyone else is using the database (profile.ts).
+   * Called when a unit starts on another connection than the unit before it: a load that runs
+   * its statements on one connection can tell whether anyone else is using the database
+   * (profile.ts).
    */
   onOthers?: () => void;
   /** Session settings restored after a unit of an outside client (see Conn.outside). */
@@ -100,8 +101,8 @@ export class WireServer {
   private running = false;
   /** Whether the unit that ran last came from outside. */
   private lastOutside = false;
-  /** The connection that last held the session in a transaction. */
-  private lastTransaction: Conn | undefined;
+  /** The connection whose unit ran last. */
+  private lastUnit: Conn | undefined;
   private nextId = 1;
   private parameterStatus = Buffer.alloc(0);
 
@@ -264,7 +265,8 @@ export class WireServer {
     const { pglite, sessionSettings, onUnit } = this.options;
     if (this.lastOutside && !conn.outside) await pglite.exec(`RESET ALL; ${sessionSettings}`);
     this.lastOutside = conn.outside;
-    if (conn !== this.lastTransaction) this.options.onOthers?.();
+    if (conn !== this.lastUnit) this.options.onOthers?.();
+    this.lastUnit = conn;
     let tail = Buffer.alloc(0);
     const now = Date.now();
     onUnit?.(now, conn.timeoutMs > 0 ? now + conn.timeoutMs : 0);
@@ -288,7 +290,6 @@ export class WireServer {
       if (conn.pending.length && !this.ready.includes(conn)) this.ready.push(conn);
     } else {
       this.holder = conn;
-      this.lastTransaction = conn;
       if (!conn.pending.length) this.watchIdle(conn);
     }
     if (conn.closed && this.holder === conn) await this.cleanUp(conn);

@@ -56,22 +56,27 @@ export async function loadBars(db: Database, bars: readonly Bar[], options: Load
  */
 async function loadNewTickerInSteps(db: Database, profile: Profile, rows: readonly Bar[], size: number, options: LoadOptions): Promise<UpsertCounts | undefined> {
   const ticker = rows[0]!.ticker;
-  await undoStepLoad(db, ticker); // what an earlier load left, if its undo failed
-  if (!(await beginStepLoad(db, ticker))) return undefined;
-  let inserted = 0;
-  try {
-    for (let start = 0; start < rows.length; start += size) {
-      const started = Date.now();
-      inserted += await loadStep(db, ticker, rows.slice(start, start + size));
-      options.onBatch?.(Math.min(start + size, rows.length));
-      await profile.afterLoad(Date.now() - started, options.signal);
+  // Every step on one connection: the embedded database tells the load's statements from others' by it.
+  const inserted = await db.withSession(async (session) => {
+    await undoStepLoad(session, ticker); // what an earlier load left, if its undo failed
+    if (!(await beginStepLoad(session, ticker))) return undefined;
+    let n = 0;
+    try {
+      for (let start = 0; start < rows.length; start += size) {
+        const started = Date.now();
+        n += await loadStep(session, ticker, rows.slice(start, start + size));
+        options.onBatch?.(Math.min(start + size, rows.length));
+        await profile.afterLoad(Date.now() - started, options.signal);
+      }
+      await finishStepLoad(session, ticker);
+    } catch (err) {
+      // If this fails too (the database is gone), the next load of the ticker or the next open undoes it.
+      await undoStepLoad(db, ticker).catch(() => {});
+      throw err;
     }
-    await finishStepLoad(db, ticker);
-  } catch (err) {
-    // If this fails too (the database is gone), the next load of the ticker or the next open undoes it.
-    await undoStepLoad(db, ticker).catch(() => {});
-    throw err;
-  }
+    return n;
+  });
+  if (inserted === undefined) return undefined;
   // Bars an API client wrote while the load ran were left as written.
   return { inserted, updated: 0, unchanged: rows.length - inserted };
 }
