@@ -10,7 +10,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Database } from '../db/index.ts';
-import { readMigrations } from '../db/migrate.ts';
+import { appliedVersion, readMigrations } from '../db/migrate.ts';
 import { isDraining } from './drain.ts';
 import { StringEnum } from './schemas.ts';
 
@@ -62,8 +62,7 @@ const plugin: FastifyPluginAsync<{ db: Database; version: string }> = async (fas
   let migrated = false;
   const migrationsApplied = async (): Promise<boolean> => {
     if (!migrated) {
-      const { rows } = await db.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
-      migrated = (rows[0]?.v ?? 0) >= latest;
+      migrated = await appliedVersion(db) >= latest;
     }
     return migrated;
   };

@@ -80,10 +80,6 @@ export class RateLimiter {
     return Math.max(0, wait);
   }
 
-  /**
-   * Resolves when one request may be sent, having counted it against today's budget; rejects with
-   * BudgetExhaustedError when the budget is used up, or with the signal's reason when aborted.
-   */
   /** Holds every request for `ms` from now: the source said it is being asked too fast. */
   pause(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
@@ -93,6 +89,10 @@ export class RateLimiter {
     return this.options.perDay;
   }
 
+  /**
+   * Resolves when one request may be sent, having counted it against today's budget; rejects with
+   * BudgetExhaustedError when the budget is used up, or with the signal's reason when aborted.
+   */
   acquire(signal?: AbortSignal): Promise<void> {
     const turn = this.queue.then(() => this.take(signal));
     this.queue = turn.catch(() => {});
