@@ -9,7 +9,7 @@ import {
 } from '../db/market-data.ts';
 import { batchedList } from '../db/market-data-list.ts';
 import { profileOf } from '../db/profile.ts';
-import { checkPrices, parseDate, parseTicker, PRICE_FIELDS, type FieldError } from '../model/bar.ts';
+import { checkPrices, parseDate, parseTicker, PRICE_FIELDS, TICKER_MAX_LENGTH, tickerList, type FieldError } from '../model/bar.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { invalid, ProblemError, problemResponses } from './errors.ts';
 import { AdjustmentParam, DateParam, IdParams, IntervalParam, PriceIn, StringEnum, TICKER_LIST, TICKER_MESSAGE, TICKER_TEXT, VolumeIn } from './schemas.ts';
@@ -49,7 +49,7 @@ const Page = Type.Object({
 });
 
 const CreateBody = Type.Object({
-  ticker: Type.String({ pattern: TICKER_TEXT, maxLength: 16, 'x-message': TICKER_MESSAGE, description: 'Stored upper-case', examples: ['AAPL'] }),
+  ticker: Type.String({ pattern: TICKER_TEXT, maxLength: TICKER_MAX_LENGTH, 'x-message': TICKER_MESSAGE, description: 'Stored upper-case', examples: ['AAPL'] }),
   date: Type.String({ format: 'date', description: 'Trading date; a real calendar date, not in the future', examples: ['2024-01-15'] }),
   open: PriceIn('Opening price > 0; low ≤ open ≤ high'),
   high: PriceIn('High price > 0'),
@@ -68,7 +68,7 @@ const PatchBody = Type.Object({
 
 const splitTickers = (values: string[] | undefined): string[] | undefined => {
   if (!values) return undefined;
-  const tickers = [...new Set(values.flatMap((v) => v.split(',')).map((t) => t.trim().toUpperCase()).filter(Boolean))];
+  const tickers = tickerList(values);
   return tickers.length ? tickers.sort() : undefined;
 };
 

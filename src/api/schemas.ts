@@ -1,13 +1,13 @@
 // Shapes shared by several routes. Each route declares its own request schema beside its handler.
 import { Type } from 'typebox';
-import { TICKER_RULE } from '../model/bar.ts';
+import { TICKER_ANY_CASE, TICKER_MAX_LENGTH, TICKER_RULE, VOLUME_MAX } from '../model/bar.ts';
 
 /** A string enum as JSON Schema `enum` (clearer errors and docs than an anyOf of constants). */
 export const StringEnum = <T extends string>(values: readonly T[], options: object = {}) =>
   Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
 
-// The rule of model/bar.ts (TICKER_PATTERN), case-insensitive: query strings and paths take any case.
-const TICKER = '[A-Za-z0-9][A-Za-z0-9.-]{0,15}';
+// The rule of model/bar.ts, case-insensitive: query strings and paths take any case.
+const TICKER = TICKER_ANY_CASE;
 export const TICKER_TEXT = `^${TICKER}$`;
 /** One or more tickers, comma-separated, spaces around each allowed. */
 export const TICKER_LIST = `^\\s*${TICKER}\\s*(,\\s*${TICKER}\\s*)*$`;
@@ -21,7 +21,7 @@ export const DateParam = (description: string) =>
   Type.String({ format: 'date', pattern: '^(?!0000)', 'x-message': 'must be a date YYYY-MM-DD, year 0001 or later', description });
 
 export const TickerParam = Type.String({
-  pattern: TICKER_TEXT, maxLength: 16, 'x-message': TICKER_MESSAGE,
+  pattern: TICKER_TEXT, maxLength: TICKER_MAX_LENGTH, 'x-message': TICKER_MESSAGE,
   description: 'Ticker symbol, case-insensitive', examples: ['AAPL'],
 });
 
@@ -54,7 +54,7 @@ export const MarketDataRecord = Type.Object(
 export const PriceIn = (description: string) =>
   Type.Unsafe<string>({ type: ['number', 'string'], 'x-price': true, description, examples: [150.25, '150.25'] });
 
-export const VolumeIn = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Shares traded', examples: [1000000] });
+export const VolumeIn = Type.Integer({ minimum: 0, maximum: VOLUME_MAX, description: 'Shares traded', examples: [1000000] });
 
 export const IdParams = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Record id' }),
