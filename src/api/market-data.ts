@@ -7,6 +7,7 @@ import { readsOf, type Database } from '../db/index.ts';
 import {
   batchedGet, batchedInsert, deleteMarketData, getPrices, updateMarketData, type MarketDataPatch,
 } from '../db/market-data.ts';
+import { toDatabaseError } from '../db/errors.ts';
 import { batchedList } from '../db/market-data-list.ts';
 import { profileOf } from '../db/profile.ts';
 import { checkPrices, parseDate, parseTicker, PRICE_FIELDS, TICKER_MAX_LENGTH, tickerList, type FieldError } from '../model/bar.ts';
@@ -147,7 +148,7 @@ const plugin: FastifyPluginAsync<MarketDataRoutesOptions> = async (fastify, { db
     try {
       return await updateMarketData(db, id, patch);
     } catch (err) {
-      if ((err as { code?: string }).code !== '23514') throw err;
+      if (toDatabaseError(err).kind !== 'check') throw err;
       // A CHECK refused the merged row: read it back to say which field is out of line.
       const current = await getPrices(db, id);
       const merged = { ...pricesOf(current ?? { open: '1', high: '1', low: '1', close: '1' }), ...definedPrices(patch) };

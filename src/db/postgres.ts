@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from '../logger.ts';
+import { toDatabaseError } from './errors.ts';
 import { parsers, withTimeout, type Database, type Queryable, type QueryOptions, type QueryResult } from './database.ts';
 
 // Per-pool type parsers, so nothing global in `pg` is changed.
@@ -35,8 +36,6 @@ export interface PostgresOptions {
   retry?: boolean;
 }
 
-/** deadlock_detected, serialization_failure: the statement was rolled back whole and may simply be run again. */
-const RETRYABLE = new Set(['40P01', '40001']);
 const ATTEMPTS = 3;
 
 function queryable(client: pg.Pool | pg.PoolClient, retryHere = true): Queryable {
@@ -52,7 +51,7 @@ function queryable(client: pg.Pool | pg.PoolClient, retryHere = true): Queryable
           const result = await client.query({ text, values: params as unknown[], name: options?.name });
           return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
         } catch (err) {
-          if (!retry || attempt >= ATTEMPTS || !RETRYABLE.has((err as { code?: string }).code ?? '')) throw err;
+          if (!retry || attempt >= ATTEMPTS || !toDatabaseError(err).retryable) throw err;
           await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40 * attempt));
         }
       }
