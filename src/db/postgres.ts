@@ -2,6 +2,7 @@
 // database's worker on its private socket (pglite.ts): one driver and one code path for both.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from '../logger.ts';
@@ -52,7 +53,7 @@ function queryable(client: pg.Pool | pg.PoolClient, retryHere = true): Queryable
           return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
         } catch (err) {
           if (!retry || attempt >= ATTEMPTS || !toDatabaseError(err).retryable) throw err;
-          await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40 * attempt));
+          await sleep(10 + Math.random() * 40 * attempt);
         }
       }
     },

@@ -11,6 +11,7 @@
 //
 // Read-your-writes: a read carrying a write's WAL position (read-context.ts) goes to a replica
 // that has replayed it, waits up to waitMs for one to, and otherwise reads the primary.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.ts';
 import { Batcher } from './batcher.ts';
 import { withTimeout, type Database, type QueryOptions, type QueryResult, type ReplicaState, type ReplicaStatus } from './database.ts';
@@ -153,7 +154,7 @@ export async function openReplicas(primary: Database, options: ReplicaOptions): 
           w.resolve(true);
           return false;
         });
-        if (replica.waiters.length) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        if (replica.waiters.length) await sleep(POLL_MS);
       }
     } catch {
       // The health check judges the replica; these readers go to the primary.

@@ -6,6 +6,7 @@
 //  - at most `perDay` per New York day, counted in the database so that a restart does not reset
 //    it and every process on the same database shares one budget.
 // A source that says it is being asked too fast pauses every request through the gate.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queryable } from '../db/database.ts';
 import { requestsOn, takeRequest } from '../db/source-usage.ts';
 import { newYork } from './freshness.ts';
@@ -33,11 +34,9 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) => new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-    const onAbort = () => { clearTimeout(timer); reject(signal!.reason); };
-    signal?.addEventListener('abort', onAbort, { once: true });
+  // Rejects with the signal's reason (timers/promises rejects with an AbortError around it).
+  sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch((err: unknown) => {
+    throw signal?.aborted ? signal.reason : err;
   }),
 };
 
