@@ -109,7 +109,7 @@ const CONTENT_TYPES: Record<Format, string> = {
   arrow: 'application/vnd.apache.arrow.stream',
 };
 
-/** Tickers named in a download's file name; more are counted instead (100 of them made 1.7 kB). */
+/** Tickers named in a download's file name; more are counted instead (a long list makes a name too long). */
 const NAMED_TICKERS = 5;
 
 /**

@@ -79,7 +79,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     keepAlive: true,
     application_name: options.applicationName ?? 'market-data',
     // The text forms record-json.ts relies on; and no JIT: every query here is small, and compiling
-    // one (batched listings cost enough to trigger it) took 140 ms to save nothing.
+    // one (batched listings cost enough to trigger it) takes far longer than it saves.
     options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c jit=off',
     statement_timeout: options.statementTimeoutMs || undefined,
     types,

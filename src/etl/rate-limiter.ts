@@ -1,7 +1,7 @@
 // The one gate in front of a source (one per source and process). Three limits, all enforced
 // before a request leaves:
-//  - never two requests within `minSpacingMs` (default 1 s: Alpha Vantage enforces about 1/s
-//    since late 2025);
+//  - never two requests within `minSpacingMs` (default 1 s: Alpha Vantage enforces about one
+//    request a second);
 //  - at most `perMinute` in any 60 s window;
 //  - at most `perDay` per New York day, counted in the database so that a restart does not reset
 //    it and every process on the same database shares one budget.

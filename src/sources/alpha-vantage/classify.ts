@@ -19,7 +19,7 @@ export type FailureKind =
   | 'invalid_symbol'
   | 'invalid_key'
   | 'demo_key'
-  | 'premium' // a premium endpoint, or a premium parameter value (outputsize=full since 2026)
+  | 'premium' // a premium endpoint, or a premium parameter value (outputsize=full for a free key)
   | 'burst_limit'
   | 'daily_limit'
   | 'minute_limit'
@@ -37,7 +37,7 @@ export type Outcome =
 
 export type Failure = Extract<Outcome, { message: string }>;
 
-// Order matters: the burst message (late 2025) also says "25 requests per day", the old
+// Order matters: the current burst message also says "25 requests per day", the old
 // per-minute note also says "500 calls per day", and the premium refusals say "premium plans".
 const MESSAGE_RULES: [FailureKind, RegExp][] = [
   ['invalid_key', /apikey is invalid or missing|invalid api ?key/i],
