@@ -1,6 +1,7 @@
-// `npm run sql:record`: writes docs/sql/<module>.sql, the SQL each src/db/ module sends, and
-// docs/sql/schema.sql, the schema a fresh PostgreSQL 15 database has after every migration, so a
-// reviewer sees query and schema changes as diffs. `npm run sql:check` (CI) writes nothing and
+// `npm run sql:record`: writes docs/sql/<module>.md, the SQL each src/db/ module sends, and
+// docs/sql/schema.md, the schema a fresh PostgreSQL 15 database has after every migration, so a
+// reviewer sees query and schema changes as diffs. (Markdown around SQL blocks, not .sql files:
+// the records repeat the code by design, and a copy-paste detector should not count them.) `npm run sql:check` (CI) writes nothing and
 // fails when a committed file differs from what the code and migrations give now.
 //
 // Statements are read from the source, not recorded while tests run: every SQL text in this project
@@ -21,7 +22,9 @@ import { openPostgres } from '../src/db/postgres.ts';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DB_DIR = path.join(ROOT, 'src/db');
 const OUT_DIR = path.join(ROOT, 'docs/sql');
-const HEADER = (what: string) => `-- ${what}\n-- Written by \`npm run sql:record\` (scripts/record-sql.ts); checked by \`npm run sql:check\`. Do not edit.\n`;
+const HEADER = (title: string, what: string) =>
+  `# ${title}\n\n${what} Written by \`npm run sql:record\` (scripts/record-sql.ts), checked by \`npm run sql:check\`: do not edit.\n`;
+const block = (sql: string) => `\`\`\`sql\n${sql}\n\`\`\`\n`;
 
 /** A literal is SQL when it starts with a statement keyword or holds a clause keyword (upper case, as this code writes SQL). */
 const STATEMENT = /^\(?\s*(SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|ALTER|DROP|TRUNCATE|COPY|VACUUM|ANALYZE|SET|SHOW|BEGIN|COMMIT|ROLLBACK|LOCK|DO|EXPLAIN|SAVEPOINT|RELEASE|RESET|DISCARD|LISTEN|NOTIFY|UNLISTEN|REINDEX|CHECKPOINT|VALUES|TABLE)\b/;
@@ -103,8 +106,8 @@ function recordedQueries(): Map<string, string> {
   for (const entry of fs.readdirSync(DB_DIR).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).sort()) {
     const statements = statementsOf(path.join(DB_DIR, entry));
     if (!statements.length) continue;
-    const body = statements.map((s) => `-- ${s.name}\n${s.sql}${s.sql.endsWith(';') ? '' : ';'}\n`).join('\n');
-    files.set(`${entry.slice(0, -3)}.sql`, `${HEADER(`The SQL of src/db/${entry}, in source order.`)}\n${body}`);
+    const body = statements.map((s) => `## ${s.name}\n\n${block(s.sql)}`).join('\n');
+    files.set(`${entry.slice(0, -3)}.md`, `${HEADER(`src/db/${entry}`, 'Its SQL in source order: module constants inlined, parts composed at run time as `${…}`.')}\n${body}`);
   }
   return files;
 }
@@ -132,7 +135,7 @@ async function recordedSchema(): Promise<string> {
       await db.close();
     }
     const dump = execFileSync('pg_dump', ['--schema-only', '--no-owner', '--no-privileges', '--no-tablespaces', url.href], { encoding: 'utf8' });
-    return `${HEADER('The schema after every migration, as pg_dump --schema-only of PostgreSQL 15 gives it.')}\n${normaliseDump(dump)}`;
+    return `${HEADER('Schema', 'After every migration, as `pg_dump --schema-only` of PostgreSQL 15 gives it (without SET lines, comments and owners).')}\n${block(normaliseDump(dump).trimEnd())}`;
   } finally {
     await admin.exec(`DROP DATABASE IF EXISTS ${quoted}`);
     await admin.close();
@@ -142,8 +145,8 @@ async function recordedSchema(): Promise<string> {
 async function main(): Promise<void> {
   const check = process.argv.includes('--check');
   const wanted = recordedQueries();
-  wanted.set('schema.sql', await recordedSchema());
-  const present = fs.existsSync(OUT_DIR) ? fs.readdirSync(OUT_DIR).filter((f) => f.endsWith('.sql')) : [];
+  wanted.set('schema.md', await recordedSchema());
+  const present = fs.existsSync(OUT_DIR) ? fs.readdirSync(OUT_DIR).filter((f) => f.endsWith('.md')) : [];
   const stale = [...wanted].filter(([file, text]) => !present.includes(file) || fs.readFileSync(path.join(OUT_DIR, file), 'utf8') !== text).map(([file]) => file);
   const extra = present.filter((f) => !wanted.has(f));
   if (check) {
