@@ -107,7 +107,7 @@ function recordedQueries(): Map<string, string> {
     const statements = statementsOf(path.join(DB_DIR, entry));
     if (!statements.length) continue;
     const body = statements.map((s) => `## ${s.name}\n\n${block(s.sql)}`).join('\n');
-    files.set(`${entry.slice(0, -3)}.md`, `${HEADER(`src/db/${entry}`, 'Its SQL in source order: module constants inlined, parts composed at run time as `${…}`.')}\n${body}`);
+    files.set(`${entry.slice(0, -3)}.md`, `${HEADER(`src/db/${entry}`, 'Its SQL in source order, module constants inlined and parts composed at run time kept as written.')}\n${body}`);
   }
   return files;
 }
