@@ -8,7 +8,7 @@ import net from 'node:net';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 
-export const DRAIN_MS = 1500;
+const DRAIN_MS = 1500;
 
 
 const draining = new WeakSet<object>();

@@ -39,7 +39,7 @@ export function problem(status: number, detail: string, errors?: FieldError[]): 
   return { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail, ...(errors ? { errors } : {}) };
 }
 
-export const ProblemSchema = Type.Object(
+const ProblemSchema = Type.Object(
   {
     type: Type.String({ examples: ['about:blank'] }),
     title: Type.String({ examples: ['Unprocessable Entity'] }),
@@ -68,7 +68,7 @@ const UNAVAILABLE = new Set<DatabaseErrorKind>(['unavailable', 'connect_timeout'
 // A statement cut by its timeout, a deadlock, a serialization failure, a lock wait given up.
 const BUSY = new Set<DatabaseErrorKind>(['timeout', 'deadlock', 'serialization', 'lock_unavailable']);
 
-export function toProblem(err: FastifyError & { code?: string }): { problem: Problem; headers: Record<string, string> } {
+function toProblem(err: FastifyError & { code?: string }): { problem: Problem; headers: Record<string, string> } {
   if (err instanceof ProblemError) return { problem: { ...problem(err.status, err.detail, err.errors), ...err.extensions }, headers: err.headers };
   if (err.validation) {
     const errors = fieldErrors(err.validation);
@@ -91,7 +91,7 @@ export function toProblem(err: FastifyError & { code?: string }): { problem: Pro
 }
 
 /** The most of a refused body read (and thrown away) so that its client can read the answer. */
-export const DISCARD_LIMIT = 8 * 1024 * 1024;
+const DISCARD_LIMIT = 8 * 1024 * 1024;
 
 /**
  * Reads what is left of a request body, without keeping it, until it ends or `limit` bytes have

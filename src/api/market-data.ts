@@ -13,7 +13,7 @@ import { profileOf } from '../db/profile.ts';
 import { checkPrices, parseDate, parseTicker, PRICE_FIELDS, TICKER_MAX_LENGTH, tickerList, type FieldError } from '../model/bar.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { invalid, ProblemError, problemResponses } from './errors.ts';
-import { AdjustmentParam, DateParam, IdParams, IntervalParam, PriceIn, StringEnum, TICKER_LIST, TICKER_MESSAGE, TICKER_TEXT, VolumeIn } from './schemas.ts';
+import { IdParams, listFilters, PriceIn, TICKER_MESSAGE, TICKER_TEXT, VolumeIn } from './schemas.ts';
 
 /**
  * Sends JSON text made by the database (src/db/record-json.ts). The route schemas still document
@@ -21,19 +21,12 @@ import { AdjustmentParam, DateParam, IdParams, IntervalParam, PriceIn, StringEnu
  */
 const sendJson = (reply: FastifyReply, text: string) => (reply as FastifyReply).type('application/json; charset=utf-8').send(text);
 
-export interface MarketDataRoutesOptions { db: Database; config: Config }
+interface MarketDataRoutesOptions { db: Database; config: Config }
 
 function listQuery(config: Config) {
   return Type.Object({
-    ticker: Type.Optional(Type.Array(
-      Type.String({ pattern: TICKER_LIST, maxLength: 1000, 'x-message': `must be tickers (${TICKER_MESSAGE}), comma-separated` }),
-      { maxItems: 100, description: 'Ticker(s), case-insensitive: repeat the parameter or separate with commas; rows of any of them' },
-    )),
-    start_date: Type.Optional(DateParam('First date, inclusive')),
-    end_date: Type.Optional(DateParam('Last date, inclusive')),
-    order: StringEnum(['desc', 'asc'] as const, { default: 'desc', description: '`desc`: newest first (date DESC, ticker ASC); `asc`: date ASC, ticker ASC' }),
-    interval: IntervalParam,
-    adjustment: AdjustmentParam,
+    ...listFilters('Ticker(s), case-insensitive: repeat the parameter or separate with commas; rows of any of them',
+      '`desc`: newest first (date DESC, ticker ASC); `asc`: date ASC, ticker ASC'),
     page: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 1, description: 'Page number (ignored when `cursor` is given)' }),
     size: Type.Integer({ minimum: 1, maximum: config.maxPageSize, default: config.defaultPageSize, description: 'Rows per page' }),
     cursor: Type.Optional(Type.String({ maxLength: 200, description: '`next_cursor` of the previous page: the following page by keyset, as cheap at any depth' })),

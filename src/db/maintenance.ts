@@ -49,7 +49,7 @@ export async function statisticsStale(db: Queryable): Promise<boolean> {
   return rows[0]?.stale ?? true;
 }
 
-export interface MaintenanceTimes { compactMs: number; sweepMs: number; firstTidyMs: number; tidyMs: number; vacuumDataMs: number }
+interface MaintenanceTimes { compactMs: number; sweepMs: number; firstTidyMs: number; tidyMs: number; vacuumDataMs: number }
 
 const TIMES: MaintenanceTimes = {
   compactMs: COMPACT_EVERY_MS, sweepMs: SWEEP_EVERY_MS, firstTidyMs: FIRST_TIDY_AFTER_MS, tidyMs: TIDY_EVERY_MS, vacuumDataMs: VACUUM_DATA_EVERY_MS,

@@ -34,7 +34,7 @@ export interface ListPage {
   after?: Keyset;
 }
 
-export interface Built {
+interface Built {
   name: string;
   text: string;
   params: unknown[];
@@ -180,7 +180,7 @@ SELECT (${total}) AS total,
   return { name: `bars_list_${key.join('_')}`, text, params, types };
 }
 
-export interface ListResult {
+interface ListResult {
   total: number;
   /** Rows on the page. */
   count: number;

@@ -14,7 +14,7 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.
 /** Arbitrary but fixed: every replica must use the same key. */
 const MIGRATION_LOCK = 727_000_001;
 
-export interface Migration { version: number; name: string; id: string; sql: string; checksum: string }
+interface Migration { version: number; name: string; id: string; sql: string; checksum: string }
 
 export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
   const migrations = fs.readdirSync(dir)

@@ -15,7 +15,7 @@ const types = {
     parsers[oid] ?? pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-export interface PostgresOptions {
+interface PostgresOptions {
   /** A server's URL; or, instead, `socketDir`. */
   url?: string;
   /** The directory of the embedded database worker's Unix socket (pglite.ts). */

@@ -10,9 +10,9 @@
 import { adjustedPrice, adjustedVolume, isAdjusted, type Adjustment } from './adjustments.ts';
 
 /** A timestamptz column as the API prints it: UTC, six fractional digits, `Z`. */
-export const utc = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.US"Z"')`;
+const utc = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.US"Z"')`;
 
-export interface RecordShape {
+interface RecordShape {
   /** Columns of this table alias (`p.`), or unqualified (''). */
   alias: string;
   /** Daily bars carry their id; weekly and longer bars have none. */

@@ -20,7 +20,7 @@ import { lsnAtLeast, lsnBytesBehind, maxLsn, parseLsn } from './lsn.ts';
 import { openPostgres } from './postgres.ts';
 import { readContext } from './read-context.ts';
 
-export interface ReplicaOptions {
+interface ReplicaOptions {
   urls: string[];
   maxLagMs: number;
   waitMs: number;
@@ -44,7 +44,7 @@ export function lagMsOf(samples: readonly Sample[], replayLsn: string, now: numb
   return behind ? Math.max(0, now - behind.at) : 0;
 }
 
-export type ReadFailure = 'down' | 'elsewhere' | 'primary' | 'fatal';
+type ReadFailure = 'down' | 'elsewhere' | 'primary' | 'fatal';
 
 const DOWN = new Set<DatabaseErrorKind>(['unavailable', 'auth', 'missing_database']);
 // A recovery conflict, a deadlock, a lock wait given up; and connect_timeout, which pg reports both

@@ -11,7 +11,7 @@ import type { Queryable } from '../db/database.ts';
 import { requestsOn, takeRequest } from '../db/source-usage.ts';
 import { newYork } from './freshness.ts';
 
-export const MIN_SPACING_MS = 1000;
+const MIN_SPACING_MS = 1000;
 const WINDOW_MS = 60_000;
 /**
  * Added to the spacing and to the window. Grants are timed here, arrivals at Alpha Vantage: a
@@ -40,7 +40,7 @@ export const systemClock: Clock = {
   }),
 };
 
-export interface RateLimiterOptions {
+interface RateLimiterOptions {
   db: Queryable;
   /** Whose budget this is (source_usage.source). */
   source: string;

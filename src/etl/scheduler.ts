@@ -12,7 +12,7 @@ const SCHEDULE = 'default';
 const MAX_SLEEP_MS = 30_000;
 const RETRY_AFTER_ERROR_MS = 15_000;
 
-export interface SchedulerOptions {
+interface SchedulerOptions {
   db: Database;
   runner: EtlRunner;
   logger: Logger;

@@ -4,8 +4,6 @@
 import { Big } from 'big.js';
 
 export const PRICE_FIELDS = ['open', 'high', 'low', 'close'] as const;
-export type PriceField = (typeof PRICE_FIELDS)[number];
-
 /**
  * 1-16 of A-Z 0-9 . -, the first a letter or digit: a ticker starting with `-` (or `=`, `+`, `@`)
  * would be a formula when a CSV export is opened in a spreadsheet.
@@ -21,7 +19,7 @@ export const TICKER_ANY_CASE = TICKER.replaceAll('A-Z', 'A-Za-z');
 export const TICKER_RULE = 'must be 1-16 characters of A-Z 0-9 . -, starting with a letter or digit';
 /** Matches NUMERIC(15,6): 6 decimal places, 15 significant digits. */
 export const PRICE_SCALE = 6;
-export const PRICE_MAX_EXCLUSIVE = new Big('1e9');
+const PRICE_MAX_EXCLUSIVE = new Big('1e9');
 /** Every stored volume prints exactly as a JSON number. */
 export const VOLUME_MAX = Number.MAX_SAFE_INTEGER;
 

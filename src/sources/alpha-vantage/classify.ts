@@ -5,12 +5,12 @@
 import type { RawDividend, RawRow, RawSplit } from '../source.ts';
 
 /** The functions we call, and the key their series arrives under. */
-export const SERIES_KEYS = {
+const SERIES_KEYS = {
   TIME_SERIES_DAILY: 'Time Series (Daily)',
   TIME_SERIES_WEEKLY: 'Weekly Time Series',
   TIME_SERIES_MONTHLY: 'Monthly Time Series',
 } as const;
-export type SeriesFunction = keyof typeof SERIES_KEYS;
+type SeriesFunction = keyof typeof SERIES_KEYS;
 export type AvFunction = SeriesFunction | 'SPLITS' | 'DIVIDENDS';
 
 export type FailureKind =
@@ -49,7 +49,7 @@ const MESSAGE_RULES: [FailureKind, RegExp][] = [
   ['invalid_symbol', /invalid api call/i],
 ];
 
-export function classifyMessage(message: string): FailureKind {
+function classifyMessage(message: string): FailureKind {
   for (const [kind, pattern] of MESSAGE_RULES) if (pattern.test(message)) return kind;
   return 'missing_series';
 }
@@ -116,7 +116,7 @@ export function classifySeries(status: number, text: string, fn: SeriesFunction 
  * Classifies an answer of SPLITS or DIVIDENDS: `{"symbol","data":[…]}`. No capture of an unknown
  * symbol exists; `{}` and an empty `data` both mean "none recorded".
  */
-export function classifyActions(status: number, text: string, fn: 'SPLITS' | 'DIVIDENDS'): Outcome {
+function classifyActions(status: number, text: string, fn: 'SPLITS' | 'DIVIDENDS'): Outcome {
   const parsed = parseObject(status, text);
   if ('failure' in parsed) return parsed.failure;
   const { body } = parsed;

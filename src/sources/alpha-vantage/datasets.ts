@@ -5,7 +5,7 @@ import type { Dataset, DatasetOffer, Variant } from '../source.ts';
 import type { AvFunction } from './classify.ts';
 
 /** Rows a compact daily answer holds: the newest 100 trading days. */
-export const COMPACT_ROWS = 100;
+const COMPACT_ROWS = 100;
 
 export const OFFERS: readonly DatasetOffer[] = [
   {
