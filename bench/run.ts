@@ -129,8 +129,8 @@ async function httpPart(): Promise<void> {
       for (const [name, scenario, sqlScenario, connections] of scenarios) {
         const target: Target = { url: service.url, ntickers: DATASET.tickers, firstDate: first, lastDate: last, maxId, tag: `${Date.now().toString(36).slice(-4)}${run}` };
         // Page 1 and the cursor page are compared with each other, 1.2× apart at most: twice the
-        // time each, and interleaved in quarters (see interleaved), so that the host's drift
-        // (±20% over tens of seconds here) does not decide the comparison.
+        // time each, and interleaved in quarters (see interleaved), so that the host's drift over
+        // tens of seconds does not decide the comparison.
         if (name === 's2') {
           const cursorScenario = scenarios.find(([n]) => n === 's3c')!;
           const [page1, cursorPage] = await interleaved(target, scenario, cursorScenario[1], connections);
@@ -168,7 +168,7 @@ async function httpPart(): Promise<void> {
   check('20 years of derived weekly bars: p50 ≤ 2× s1 p50', weeklyCost, '<=', 2,
     `${weeklyCost.toFixed(2)}× (medians ${t.w20!.service.p50_ms.toFixed(1)} vs ${t.s1!.service.p50_ms.toFixed(1)} ms)`);
   // Each run's page 1 and cursor page are measured back to back; the median of those paired
-  // ratios is steadier than the ratio of two medians (short runs on 2 shared cores vary ±15%).
+  // ratios is steadier than the ratio of two medians (short runs on shared cores vary).
   const cursorCost = median(http.s2!.map((r, i) => r.rps / http.s3c![i]!.rps));
   results.cursor_cost_vs_page1 = cursorCost;
   check('cursor page at depth 1M costs ≤ 1.2× page 1', cursorCost, '<=', 1.2,

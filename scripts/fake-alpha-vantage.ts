@@ -1,7 +1,7 @@
 // A fake Alpha Vantage on loopback for trying the ETL (and benchmarking it) without the real
 // service: every symbol gets `--days` synthetic weekday bars (weekly and monthly series aggregated
-// from them, quarterly dividends, no splits); `--tier free` (the default) refuses what a free key
-// is refused in 2026 (outputsize=full, the premium endpoints). Prints its URL and serves until killed.
+// from them, quarterly dividends, no splits); `--tier free` (the default) refuses what the real
+// service refuses a free key (outputsize=full, the premium endpoints). Prints its URL and serves until killed.
 //   node --import tsx scripts/fake-alpha-vantage.ts [--days 5000] [--key KEY] [--tier free|premium]
 import { parseArgs } from 'node:util';
 import { startFakeAlphaVantage } from '../test/helpers/fake-alpha-vantage.ts';

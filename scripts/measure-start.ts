@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../test/helpers/private-postgres.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -19,7 +20,6 @@ const commands = (process.argv.length > 3 ? process.argv.slice(3) : ['npm start'
   return { text, dir, argv: line.split(' ') };
 });
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-start-'));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function healthy(url: string): Promise<boolean> {
   try {

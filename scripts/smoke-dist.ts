@@ -8,12 +8,12 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../test/helpers/private-postgres.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const KEY = 'smoke-alpha-vantage-key';
 const API_KEY = 'smoke-api-key-0123456789';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function check(ok: unknown, what: string): void {
   if (!ok) throw new Error(`smoke test: ${what}`);

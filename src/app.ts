@@ -26,7 +26,7 @@ import qualityRoutes, { qualityTotals } from './api/quality.ts';
 import dashboard from './api/dashboard.ts';
 import { createEtl, type Etl } from './etl/index.ts';
 
-export interface AppDeps {
+interface AppDeps {
   config: Config;
   db: Database;
   logger: Logger;

@@ -3,12 +3,12 @@
 // replacement if it dies — runs the ETL scheduler. A worker that dies after starting is replaced;
 // one that dies before listening stops the service (a bad port or database would only loop).
 import cluster, { type Worker } from 'node:cluster';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { openWritesWarning, type Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { answerWorkersMetrics } from './metrics.ts';
 
 const ROLE = 'MARKET_DATA_WORKER_ROLE';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function workerRole(): { schedule: boolean } {
   return { schedule: process.env[ROLE] === 'scheduler' };

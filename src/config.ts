@@ -6,7 +6,7 @@ import { parseEnv } from 'node:util';
 import envSchema from 'env-schema';
 import { Type, type Static } from 'typebox';
 import { DATASETS, type Dataset } from './sources/source.ts';
-import { TICKER_PATTERN } from './model/bar.ts';
+import { badTickers, TICKER_RULE, tickerList } from './model/bar.ts';
 
 const Env = Type.Object({
   DATABASE_URL: Type.Optional(Type.String()),
@@ -189,9 +189,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const etlEnabled = etlText.trim().toLowerCase();
   if (!TRUE.has(etlEnabled) && !FALSE.has(etlEnabled)) problems.push(`ETL_ENABLED: must be true or false, got "${etlText}"`);
 
-  const tickers = text('DEFAULT_TICKERS', 'AAPL,GOOGL,MSFT,AMZN,TSLA').split(',').map((t) => t.trim().toUpperCase()).filter(Boolean);
-  const badTickers = tickers.filter((t) => !TICKER_PATTERN.test(t));
-  if (badTickers.length) problems.push(`DEFAULT_TICKERS: not tickers (1-16 of A-Z 0-9 . -, starting with a letter or digit): ${badTickers.join(', ')}`);
+  const tickers = tickerList([text('DEFAULT_TICKERS', 'AAPL,GOOGL,MSFT,AMZN,TSLA')]);
+  const bad = badTickers(tickers);
+  if (bad.length) problems.push(`DEFAULT_TICKERS: not tickers (each ${TICKER_RULE}): ${bad.join(', ')}`);
 
   const openText = text('ALLOW_OPEN_WRITES', 'false');
   const allowOpenWrites = openText.trim().toLowerCase();
@@ -287,7 +287,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
       maxBodyBytes: raw.ALPHA_VANTAGE_MAX_BODY_BYTES,
     },
     etl: {
-      enabled: TRUE.has(etlEnabled), intervalMinutes: raw.ETL_INTERVAL_MINUTES, defaultTickers: [...new Set(tickers)],
+      enabled: TRUE.has(etlEnabled), intervalMinutes: raw.ETL_INTERVAL_MINUTES, defaultTickers: tickers,
       // In the source's order, so runs and plans list datasets the same way whatever order was given.
       datasets: DATASETS.filter((d) => datasets.includes(d)),
       actionsRefreshDays: raw.CORPORATE_ACTIONS_REFRESH_DAYS,

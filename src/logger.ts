@@ -27,7 +27,7 @@ export function makeRedactor(secrets: Iterable<string | undefined>): (text: stri
   };
 }
 
-export interface LoggerOptions {
+interface LoggerOptions {
   level: LogLevel;
   format: 'json' | 'pretty';
   secrets?: Iterable<string | undefined>;

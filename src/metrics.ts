@@ -11,12 +11,14 @@ import type { PoolStats, ReplicaState, ReplicaStatus } from './db/database.ts';
 export const registry = new client.Registry();
 client.collectDefaultMetrics({ register: registry }); // process CPU, memory, event-loop lag, GC
 
-const httpRequests = new client.Counter({
-  name: 'http_requests_total',
-  help: 'HTTP requests answered, by method, route pattern and status',
-  labelNames: ['method', 'route', 'status'] as const,
-  registers: [registry],
-});
+/** A counter in this process's registry. */
+function counter<L extends string>(name: string, help: string, labelNames: readonly L[]): client.Counter<L> {
+  return new client.Counter({ name, help, labelNames, registers: [registry] });
+}
+
+const httpRequests = counter('http_requests_total',
+  'HTTP requests answered, by method, route pattern and status',
+  ['method', 'route', 'status']);
 const httpDuration = new client.Histogram({
   name: 'http_request_duration_seconds',
   help: 'Time from receiving a request to finishing its response, by method, route pattern and status',
@@ -25,12 +27,9 @@ const httpDuration = new client.Histogram({
   registers: [registry],
 });
 
-const etlRuns = new client.Counter({
-  name: 'etl_runs_total',
-  help: 'Finished ETL runs by trigger (schedule, api, cli) and status (completed, failed, aborted)',
-  labelNames: ['trigger', 'status'] as const,
-  registers: [registry],
-});
+const etlRuns = counter('etl_runs_total',
+  'Finished ETL runs by trigger (schedule, api, cli) and status (completed, failed, aborted)',
+  ['trigger', 'status']);
 const etlRunDuration = new client.Histogram({
   name: 'etl_run_duration_seconds',
   help: 'Duration of finished ETL runs, by trigger',
@@ -38,24 +37,15 @@ const etlRunDuration = new client.Histogram({
   buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
   registers: [registry],
 });
-const etlTickers = new client.Counter({
-  name: 'etl_tickers_total',
-  help: 'Tickers processed by ETL runs, by outcome (success, no_new_data, skipped, failed, deferred)',
-  labelNames: ['status'] as const,
-  registers: [registry],
-});
-const etlRows = new client.Counter({
-  name: 'etl_rows_total',
-  help: 'Rows handled by the ETL loader: inserted, updated, unchanged, or rejected by validation',
-  labelNames: ['outcome'] as const,
-  registers: [registry],
-});
-const sourceRequests = new client.Counter({
-  name: 'etl_source_requests_total',
-  help: 'Requests sent to a data source, retries included, by outcome (data, refused, quota, credentials, not_found, rate_limited, transient, error)',
-  labelNames: ['source', 'outcome'] as const,
-  registers: [registry],
-});
+const etlTickers = counter('etl_tickers_total',
+  'Tickers processed by ETL runs, by outcome (success, no_new_data, skipped, failed, deferred)',
+  ['status']);
+const etlRows = counter('etl_rows_total',
+  'Rows handled by the ETL loader: inserted, updated, unchanged, or rejected by validation',
+  ['outcome']);
+const sourceRequests = counter('etl_source_requests_total',
+  'Requests sent to a data source, retries included, by outcome (data, refused, quota, credentials, not_found, rate_limited, transient, error)',
+  ['source', 'outcome']);
 
 type BudgetSource = () => Promise<number>;
 type PoolSource = () => PoolStats;
@@ -168,7 +158,7 @@ new client.Gauge({
 // The quality report (docs/quality.md): labels are the fixed statuses and kinds, never tickers.
 // A report reads every bar (seconds on the embedded database, which has one connection), so
 // scrapes share one report for a minute.
-export const QUALITY_METRICS_TTL_MS = 60_000;
+const QUALITY_METRICS_TTL_MS = 60_000;
 let qualityRead: Promise<QualityTotals | undefined> | undefined;
 function readQuality(): Promise<QualityTotals | undefined> {
   const source = qualitySources.at(-1);
@@ -244,7 +234,7 @@ function observe(request: FastifyRequest, reply: FastifyReply): void {
   s.duration.observe(reply.elapsedTime / 1000);
 }
 
-export interface MetricsSources {
+interface MetricsSources {
   /** Requests left in today's Alpha Vantage budget. */
   budget?: BudgetSource;
   /** The database's pool, when it has one. */

@@ -11,7 +11,7 @@ import { Scheduler } from './etl/scheduler.ts';
 import type { Logger } from './logger.ts';
 import { describeDatabase, fatal, openMigratedDatabase } from './startup.ts';
 
-export interface ServeOptions {
+interface ServeOptions {
   /** Run the ETL scheduler here (when ETL_ENABLED); one process of a cluster does. */
   schedule: boolean;
   /** Say once per service, not once per worker, what a deployment should know. */

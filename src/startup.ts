@@ -1,4 +1,5 @@
 // Shared start-up steps for the service and the CLI commands: configuration, logger, database.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openDatabase, type Database } from './db/index.ts';
 import { migrate } from './db/migrate.ts';
@@ -23,7 +24,6 @@ export function describeDatabase(config: Config): string {
   return `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Opens the database and applies pending migrations. A server that is still starting (compose,

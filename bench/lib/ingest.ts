@@ -97,10 +97,10 @@ export async function pgliteUnderLoad(fakeUrl: string, loadTickers: number, conn
       // As for the server scenarios: a start-up warm-up (JIT, the database's cache), then three times
       // the usual length for both halves. Every wrk run opens its 32 connections at once, Node
       // accepts one per turn of the event loop (strace: one accept4 per turn), and on PGlite each
-      // turn holds the thread for a statement: the last connection's first answer comes ~170 ms
-      // after its request, and wrk's coordinated-omission correction counts each such wait many
-      // times over. In 8-second halves that start-up alone moved the idle p99 between 25 and 88 ms;
-      // the longer the half, the less of its p99 it decides.
+      // turn holds the thread for a statement: the last connection's first answer comes long after
+      // its request, and wrk's coordinated-omission correction counts each such wait many times
+      // over. In short halves that start-up alone decided the idle p99; the longer the half, the
+      // less of its p99 it decides.
       if (warmup > 0) await load(target, { kind: 's1' }, connections, 3 * warmup, 0);
       const idle = await load(target, { kind: 's1' }, connections, 3 * seconds, 0);
       let finished = false;

@@ -4,8 +4,8 @@
 // (its triggers keep the totals exact), and, for reference, into a plain copy without them.
 //
 // The loader and the raw statement each have a database of their own, in the same state, and
-// take each ticker in turn (see pass): on this shared 2-core host the speed drifts by ±20% within
-// a minute, and when one side took a whole pass and then the other, the two were apart in time.
+// take each ticker in turn (see pass): on a shared host the speed drifts within a minute,
+// and when one side took a whole pass and then the other, the two were apart in time.
 // A ticker's bars are made just before it is loaded, outside the clock, so that this process holds
 // one ticker's bars as the ETL does rather than 500k (whose garbage collections fell inside passes).
 import pg from 'pg';
@@ -42,9 +42,9 @@ WHERE (m.open, m.high, m.low, m.close, m.volume) IS DISTINCT FROM (EXCLUDED.open
 
 /**
  * Rows per second of each of `works` over every ticker, timing only the work itself. The works
- * take each ticker in turn, the first of them alternating, so a host whose speed drifts (±20%
- * within a minute here) slows them alike: passes of one work after the other put the loader and
- * the raw statement 5-10 s apart, and a case's ratio moved between 76% and 122% with the same code.
+ * take each ticker in turn, the first of them alternating, so a host whose speed drifts within a
+ * minute slows them alike: passes of one work after the other put the loader and the raw
+ * statement seconds apart, and a case's ratio moved widely either side of 1 with the same code.
  */
 async function pass(tickers: number, days: number, bump: number, works: ((bars: Bar[]) => Promise<unknown>)[]): Promise<number[]> {
   const ns = works.map(() => 0n);

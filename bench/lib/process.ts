@@ -2,8 +2,8 @@
 // the fake Alpha Vantage, each in its own process so their CPU and memory are their own — and in
 // its own session, as a deployed service is. Linux's autogroup scheduler (on by default) shares
 // the CPU between sessions first: a service in the load generator's session had wrk's share
-// taken out of its own, and PostgreSQL's backends, in theirs, queued behind both — s1's p99 went
-// from ~20 ms to 30–300 ms with the same code.
+// taken out of its own, and PostgreSQL's backends, in theirs, queued behind both, so s1's p99
+// grew many times over and varied from run to run with the same code.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

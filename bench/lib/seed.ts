@@ -1,7 +1,7 @@
 // The benchmark dataset: the service's own schema (its migrations, triggers included) filled with
 // the same deterministic rows as ../shared/peer/seed-data.sh — tickers T0001.., the last DAYS weekdays
 // ending 2024-12-31, ids in (ticker, date) order, some volumes above 2^31 — so figures compare.
-// Seeding takes about a minute for 2.5M rows; a database already holding the dataset is reused.
+// Seeding the full dataset takes a while, so a database already holding it is reused.
 import pg from 'pg';
 import { COUNT_TABLES } from '../../src/db/maintenance.ts';
 import { migrate } from '../../src/db/migrate.ts';
@@ -83,8 +83,8 @@ export async function compactAndVacuum(client: pg.Client): Promise<void> {
 
 /**
  * Reads the table and its indexes once, so the first scenario measures the service rather than
- * the disk (right after seeding or a reboot, s1's p99 was 300 ms: random one-year ranges read
- * cold pages). pg_prewarm ships with PostgreSQL's contrib modules; without it, a sequential scan
+ * the disk (right after seeding or a reboot, random one-year ranges read cold pages and s1's p99
+ * is many times its warm value). pg_prewarm ships with PostgreSQL's contrib modules; without it, a sequential scan
  * at least brings the heap into the OS cache.
  */
 async function warm(client: pg.Client): Promise<void> {

@@ -3,7 +3,7 @@
 import { INTERVALS, type Interval, type Keyset, type Order } from '../db/market-data-list.ts';
 import { isCalendarDate, TICKER_PATTERN } from '../model/bar.ts';
 
-export interface Cursor extends Keyset { order: Order; page: number; interval: Interval }
+interface Cursor extends Keyset { order: Order; page: number; interval: Interval }
 
 export function encodeCursor(c: Cursor): string {
   // Daily cursors keep the four-element form they had before intervals existed.

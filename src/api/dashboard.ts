@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
 
-export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 // The page runs no inline script or style, so it works under this policy; a stricter or global
 // policy set by an earlier hook (helmet) is left as it is.
@@ -23,7 +23,7 @@ const NOT_BUILT = `<!DOCTYPE html>
 </body></html>
 `;
 
-export interface DashboardOptions {
+interface DashboardOptions {
   /** The built front end (default: web/dist beside src/). */
   dir?: string;
 }

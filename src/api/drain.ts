@@ -5,12 +5,11 @@
 // (Fastify adds it once closing; return503OnClosing is off, the database is still open then), and
 // gives clients up to DRAIN_MS to finish that way before the connections left idle are closed.
 import net from 'node:net';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 
-export const DRAIN_MS = 1500;
+const DRAIN_MS = 1500;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const draining = new WeakSet<object>();
 

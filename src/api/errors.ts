@@ -3,6 +3,7 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { toDatabaseError, type DatabaseErrorKind } from '../db/errors.ts';
 import type { FieldError } from '../model/bar.ts';
 import { fieldErrors } from './validation.ts';
 
@@ -38,7 +39,7 @@ export function problem(status: number, detail: string, errors?: FieldError[]): 
   return { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail, ...(errors ? { errors } : {}) };
 }
 
-export const ProblemSchema = Type.Object(
+const ProblemSchema = Type.Object(
   {
     type: Type.String({ examples: ['about:blank'] }),
     title: Type.String({ examples: ['Unprocessable Entity'] }),
@@ -63,33 +64,26 @@ export function problemResponses(...statuses: number[]): Record<number, unknown>
 }
 
 // Connection-level failures: the request may succeed once the database is back.
-// ENOENT: the embedded database's socket while its worker restarts (db/pglite.ts).
-const UNAVAILABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+const UNAVAILABLE = new Set<DatabaseErrorKind>(['unavailable', 'connect_timeout']);
+// A statement cut by its timeout, a deadlock, a serialization failure, a lock wait given up.
+const BUSY = new Set<DatabaseErrorKind>(['timeout', 'deadlock', 'serialization', 'lock_unavailable']);
 
-// query_canceled (statement_timeout), deadlock_detected, serialization_failure, lock_not_available.
-const BUSY_CODES = new Set(['57014', '40P01', '40001', '55P03']);
-
-function isUnavailable(err: Error & { code?: string }): boolean {
-  if (err.name === 'DatabaseUnavailableError') return true;
-  if (err.code && (UNAVAILABLE_CODES.has(err.code) || err.code.startsWith('08'))) return true;
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/.test(err.message);
-}
-
-export function toProblem(err: FastifyError & { code?: string }): { problem: Problem; headers: Record<string, string> } {
+function toProblem(err: FastifyError & { code?: string }): { problem: Problem; headers: Record<string, string> } {
   if (err instanceof ProblemError) return { problem: { ...problem(err.status, err.detail, err.errors), ...err.extensions }, headers: err.headers };
   if (err.validation) {
     const errors = fieldErrors(err.validation);
     return { problem: problem(422, `request validation failed: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors), headers: {} };
   }
-  if (err.code === '23514' || err.code === '22003' || err.code === '22P02' || err.code === '22008') {
+  const { kind } = toDatabaseError(err);
+  if (kind === 'check' || kind === 'invalid_input') {
     // The database's own rules caught what validation did not (a CHECK, an out-of-range value).
     return { problem: problem(422, 'the row breaks a data rule of the database'), headers: {} };
   }
-  if (err.code === '23505') return { problem: problem(409, 'a row with the same key already exists'), headers: {} };
-  if (isUnavailable(err)) return { problem: problem(503, 'the database is unavailable; retry shortly'), headers: { 'retry-after': '5' } };
+  if (kind === 'unique') return { problem: problem(409, 'a row with the same key already exists'), headers: {} };
+  if (UNAVAILABLE.has(kind)) return { problem: problem(503, 'the database is unavailable; retry shortly'), headers: { 'retry-after': '5' } };
   // A statement cut by DATABASE_STATEMENT_TIMEOUT_MS, a deadlock or lock wait given up, the request
   // itself past REQUEST_TIMEOUT_MS: nothing wrong with the request, so 503 and a retry.
-  if (err.code && BUSY_CODES.has(err.code)) return { problem: problem(503, 'the database is busy; retry shortly'), headers: { 'retry-after': '1' } };
+  if (BUSY.has(kind)) return { problem: problem(503, 'the database is busy; retry shortly'), headers: { 'retry-after': '1' } };
   if (err.code === 'FST_ERR_HANDLER_TIMEOUT') return { problem: problem(503, 'the request took too long to answer; retry shortly'), headers: { 'retry-after': '1' } };
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) return { problem: problem(status, err.message), headers: {} };
@@ -97,7 +91,7 @@ export function toProblem(err: FastifyError & { code?: string }): { problem: Pro
 }
 
 /** The most of a refused body read (and thrown away) so that its client can read the answer. */
-export const DISCARD_LIMIT = 8 * 1024 * 1024;
+const DISCARD_LIMIT = 8 * 1024 * 1024;
 
 /**
  * Reads what is left of a request body, without keeping it, until it ends or `limit` bytes have

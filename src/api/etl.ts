@@ -13,7 +13,7 @@ import { RunInProgressError } from '../etl/runner.ts';
 import { untilNextRun } from '../etl/scheduler.ts';
 import { DATASETS, type Dataset } from '../sources/source.ts';
 import { ProblemError, problemResponses } from './errors.ts';
-import { StringEnum, TICKER_LIST, TICKER_MESSAGE } from './schemas.ts';
+import { StringEnum, TickerListParam } from './schemas.ts';
 
 const RunStatus = StringEnum(['running', 'completed', 'failed', 'aborted'] as const);
 const TickerStatus = StringEnum(['success', 'skipped', 'no_new_data', 'failed', 'deferred'] as const);
@@ -95,10 +95,7 @@ const Plan = Type.Object({
 
 const withLoaded = (run: RunDetail) => ({ ...run, details: run.details.map((d) => ({ ...d, loaded: d.inserted + d.updated })) });
 
-const Tickers = Type.Array(
-  Type.String({ pattern: TICKER_LIST, maxLength: 2000, 'x-message': `must be tickers (${TICKER_MESSAGE}), comma-separated` }),
-  { maxItems: 500, description: 'Tickers to run (repeat or comma-separate); default DEFAULT_TICKERS' },
-);
+const Tickers = TickerListParam('Tickers to run (repeat or comma-separate); default DEFAULT_TICKERS', { maxItems: 500, maxLength: 2000 });
 const Datasets = Type.Array(
   Type.String({ pattern: `^\\s*(${DATASETS.join('|')})\\s*(,\\s*(${DATASETS.join('|')})\\s*)*$`, 'x-message': `must be some of ${DATASETS.join(', ')}, comma-separated` }),
   { maxItems: 10, description: 'Datasets to fetch when due (repeat or comma-separate); default ETL_DATASETS' },

@@ -17,21 +17,14 @@ import { profileOf } from '../db/profile.ts';
 import { pinReadContext } from '../db/read-context.ts';
 import { invalid, problemResponses } from './errors.ts';
 import { arrowBatch, ndjsonLines, parquetLong, parquetWide, wideCsvHeader, wideCsvLines, wideRows, type WideField } from './export-formats.ts';
-import { AdjustmentParam, DateParam, IntervalParam, StringEnum, TICKER_LIST, TICKER_MESSAGE } from './schemas.ts';
+import { listFilters, StringEnum } from './schemas.ts';
 
 export const CSV_HEADER = 'date,ticker,open,high,low,close,volume';
 
 // The listing's filters (see market-data.ts), without its paging.
 const ExportQuery = Type.Object({
-  ticker: Type.Optional(Type.Array(
-    Type.String({ pattern: TICKER_LIST, maxLength: 1000, 'x-message': `must be tickers (${TICKER_MESSAGE}), comma-separated` }),
-    { maxItems: 100, description: 'Ticker(s), case-insensitive: repeat the parameter or separate with commas' },
-  )),
-  start_date: Type.Optional(DateParam('First date, inclusive')),
-  end_date: Type.Optional(DateParam('Last date, inclusive')),
-  order: StringEnum(['desc', 'asc'] as const, { default: 'desc', description: 'As in the listing: `desc` (date DESC, ticker ASC) or `asc` (date ASC, ticker ASC)' }),
-  interval: IntervalParam,
-  adjustment: AdjustmentParam,
+  ...listFilters('Ticker(s), case-insensitive: repeat the parameter or separate with commas',
+    'As in the listing: `desc` (date DESC, ticker ASC) or `asc` (date ASC, ticker ASC)'),
   format: StringEnum(['csv', 'parquet', 'ndjson', 'arrow'] as const, {
     default: 'csv',
     description: '`csv`; `parquet` (date DATE, ticker STRING, prices DECIMAL(18,6), volume INT64, row groups of 10,000 rows); ' +
@@ -109,7 +102,7 @@ const CONTENT_TYPES: Record<Format, string> = {
   arrow: 'application/vnd.apache.arrow.stream',
 };
 
-/** Tickers named in a download's file name; more are counted instead (100 of them made 1.7 kB). */
+/** Tickers named in a download's file name; more are counted instead (a long list makes a name too long). */
 const NAMED_TICKERS = 5;
 
 /**

@@ -8,9 +8,9 @@
 //                         draining: 503 from the moment it starts stopping (SIGTERM)
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type TSchema } from 'typebox';
 import type { Database } from '../db/index.ts';
-import { readMigrations } from '../db/migrate.ts';
+import { appliedVersion, readMigrations } from '../db/migrate.ts';
 import { isDraining } from './drain.ts';
 import { StringEnum } from './schemas.ts';
 
@@ -31,6 +31,11 @@ const Health = Type.Object({
   replicas: Type.Optional(Type.Array(Replica, { description: 'With DATABASE_READ_URLS: the read replicas as last checked' })),
   version: Type.String(), timestamp: Type.String({ format: 'date-time' }),
 });
+/** A health route's schema: the same body answers 200, or 503 for the reason given. */
+const healthSchema = <T extends TSchema>(summary: string, description: string, body: T, unavailable: string) => ({
+  summary, tags: ['health'], description, response: { 200: body, 503: { ...body, description: unavailable } },
+});
+
 const Live = Type.Object({ status: StringEnum(['alive'] as const), version: Type.String(), timestamp: Type.String({ format: 'date-time' }) });
 const Ready = Type.Object({
   status: StringEnum(['ready', 'not_ready'] as const),
@@ -62,8 +67,7 @@ const plugin: FastifyPluginAsync<{ db: Database; version: string }> = async (fas
   let migrated = false;
   const migrationsApplied = async (): Promise<boolean> => {
     if (!migrated) {
-      const { rows } = await db.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
-      migrated = (rows[0]?.v ?? 0) >= latest;
+      migrated = await appliedVersion(db) >= latest;
     }
     return migrated;
   };
@@ -71,11 +75,8 @@ const plugin: FastifyPluginAsync<{ db: Database; version: string }> = async (fas
   const now = () => new Date().toISOString();
 
   app.get('/health', {
-    schema: {
-      summary: 'Service and database health', tags: ['health'],
-      description: 'Asks the database on every call (concurrent calls share one question).',
-      response: { 200: Health, 503: { ...Health, description: 'The database did not answer within 2 s' } },
-    },
+    schema: healthSchema('Service and database health', 'Asks the database on every call (concurrent calls share one question).',
+      Health, 'The database did not answer within 2 s'),
   }, async (_request, reply) => {
     const state = (await databaseAnswers()) ? 'healthy' : 'unhealthy';
     const replicas = db.replicaStatuses?.().map((r) => ({
@@ -93,11 +94,8 @@ const plugin: FastifyPluginAsync<{ db: Database; version: string }> = async (fas
   }, async () => ({ status: 'alive' as const, version, timestamp: now() }));
 
   app.get('/health/ready', {
-    schema: {
-      summary: 'Readiness: send traffic here', tags: ['health'],
-      description: 'The database answers within 2 s, every migration is applied, and the service is not stopping.',
-      response: { 200: Ready, 503: { ...Ready, description: 'Not ready: the database, pending migrations, or draining' } },
-    },
+    schema: healthSchema('Readiness: send traffic here', 'The database answers within 2 s, every migration is applied, and the service is not stopping.',
+      Ready, 'Not ready: the database, pending migrations, or draining'),
   }, async (request, reply) => {
     const database = await databaseAnswers();
     let migrations: 'applied' | 'pending' | 'unknown' = 'unknown';

@@ -13,7 +13,7 @@ function revive(key: string, value: unknown): unknown {
   return EXACT_FIELDS.has(key) ? value.value : Number(value.value);
 }
 
-export function parseJsonBody(text: string): unknown {
+function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw new ProblemError(400, 'request body is empty; send a JSON object');
   try {
     return parse(text, revive);

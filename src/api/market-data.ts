@@ -7,12 +7,13 @@ import { readsOf, type Database } from '../db/index.ts';
 import {
   batchedGet, batchedInsert, deleteMarketData, getPrices, updateMarketData, type MarketDataPatch,
 } from '../db/market-data.ts';
+import { toDatabaseError } from '../db/errors.ts';
 import { batchedList } from '../db/market-data-list.ts';
 import { profileOf } from '../db/profile.ts';
-import { checkPrices, parseDate, parseTicker, PRICE_FIELDS, type FieldError } from '../model/bar.ts';
+import { checkPrices, parseDate, parseTicker, PRICE_FIELDS, TICKER_MAX_LENGTH, tickerList, type FieldError } from '../model/bar.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { invalid, ProblemError, problemResponses } from './errors.ts';
-import { AdjustmentParam, DateParam, IdParams, IntervalParam, PriceIn, StringEnum, TICKER_LIST, TICKER_MESSAGE, TICKER_TEXT, VolumeIn } from './schemas.ts';
+import { IdParams, listFilters, PriceIn, TICKER_MESSAGE, TICKER_TEXT, VolumeIn } from './schemas.ts';
 
 /**
  * Sends JSON text made by the database (src/db/record-json.ts). The route schemas still document
@@ -20,19 +21,12 @@ import { AdjustmentParam, DateParam, IdParams, IntervalParam, PriceIn, StringEnu
  */
 const sendJson = (reply: FastifyReply, text: string) => (reply as FastifyReply).type('application/json; charset=utf-8').send(text);
 
-export interface MarketDataRoutesOptions { db: Database; config: Config }
+interface MarketDataRoutesOptions { db: Database; config: Config }
 
 function listQuery(config: Config) {
   return Type.Object({
-    ticker: Type.Optional(Type.Array(
-      Type.String({ pattern: TICKER_LIST, maxLength: 1000, 'x-message': `must be tickers (${TICKER_MESSAGE}), comma-separated` }),
-      { maxItems: 100, description: 'Ticker(s), case-insensitive: repeat the parameter or separate with commas; rows of any of them' },
-    )),
-    start_date: Type.Optional(DateParam('First date, inclusive')),
-    end_date: Type.Optional(DateParam('Last date, inclusive')),
-    order: StringEnum(['desc', 'asc'] as const, { default: 'desc', description: '`desc`: newest first (date DESC, ticker ASC); `asc`: date ASC, ticker ASC' }),
-    interval: IntervalParam,
-    adjustment: AdjustmentParam,
+    ...listFilters('Ticker(s), case-insensitive: repeat the parameter or separate with commas; rows of any of them',
+      '`desc`: newest first (date DESC, ticker ASC); `asc`: date ASC, ticker ASC'),
     page: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 1, description: 'Page number (ignored when `cursor` is given)' }),
     size: Type.Integer({ minimum: 1, maximum: config.maxPageSize, default: config.defaultPageSize, description: 'Rows per page' }),
     cursor: Type.Optional(Type.String({ maxLength: 200, description: '`next_cursor` of the previous page: the following page by keyset, as cheap at any depth' })),
@@ -49,7 +43,7 @@ const Page = Type.Object({
 });
 
 const CreateBody = Type.Object({
-  ticker: Type.String({ pattern: TICKER_TEXT, maxLength: 16, 'x-message': TICKER_MESSAGE, description: 'Stored upper-case', examples: ['AAPL'] }),
+  ticker: Type.String({ pattern: TICKER_TEXT, maxLength: TICKER_MAX_LENGTH, 'x-message': TICKER_MESSAGE, description: 'Stored upper-case', examples: ['AAPL'] }),
   date: Type.String({ format: 'date', description: 'Trading date; a real calendar date, not in the future', examples: ['2024-01-15'] }),
   open: PriceIn('Opening price > 0; low ≤ open ≤ high'),
   high: PriceIn('High price > 0'),
@@ -68,7 +62,7 @@ const PatchBody = Type.Object({
 
 const splitTickers = (values: string[] | undefined): string[] | undefined => {
   if (!values) return undefined;
-  const tickers = [...new Set(values.flatMap((v) => v.split(',')).map((t) => t.trim().toUpperCase()).filter(Boolean))];
+  const tickers = tickerList(values);
   return tickers.length ? tickers.sort() : undefined;
 };
 
@@ -147,7 +141,7 @@ const plugin: FastifyPluginAsync<MarketDataRoutesOptions> = async (fastify, { db
     try {
       return await updateMarketData(db, id, patch);
     } catch (err) {
-      if ((err as { code?: string }).code !== '23514') throw err;
+      if (toDatabaseError(err).kind !== 'check') throw err;
       // A CHECK refused the merged row: read it back to say which field is out of line.
       const current = await getPrices(db, id);
       const merged = { ...pricesOf(current ?? { open: '1', high: '1', low: '1', close: '1' }), ...definedPrices(patch) };

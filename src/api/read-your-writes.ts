@@ -11,7 +11,7 @@ import { isLsn, maxLsn } from '../db/lsn.ts';
 import { readContext } from '../db/read-context.ts';
 import { invalid } from './errors.ts';
 
-export const WRITE_LSN_HEADER = 'x-write-lsn';
+const WRITE_LSN_HEADER = 'x-write-lsn';
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Clients remembered at most; the oldest writes are forgotten first. */
 const MAX_CLIENTS = 10_000;

@@ -1,17 +1,23 @@
 // Shapes shared by several routes. Each route declares its own request schema beside its handler.
 import { Type } from 'typebox';
-import { TICKER_RULE } from '../model/bar.ts';
+import { TICKER_ANY_CASE, TICKER_MAX_LENGTH, TICKER_RULE, VOLUME_MAX } from '../model/bar.ts';
 
 /** A string enum as JSON Schema `enum` (clearer errors and docs than an anyOf of constants). */
 export const StringEnum = <T extends string>(values: readonly T[], options: object = {}) =>
   Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
 
-// The rule of model/bar.ts (TICKER_PATTERN), case-insensitive: query strings and paths take any case.
-const TICKER = '[A-Za-z0-9][A-Za-z0-9.-]{0,15}';
+// The rule of model/bar.ts, case-insensitive: query strings and paths take any case.
+const TICKER = TICKER_ANY_CASE;
 export const TICKER_TEXT = `^${TICKER}$`;
 /** One or more tickers, comma-separated, spaces around each allowed. */
-export const TICKER_LIST = `^\\s*${TICKER}\\s*(,\\s*${TICKER}\\s*)*$`;
+const TICKER_LIST = `^\\s*${TICKER}\\s*(,\\s*${TICKER}\\s*)*$`;
 export const TICKER_MESSAGE = TICKER_RULE;
+
+/** A query parameter of tickers: repeated, or comma-separated in one value, or both. */
+export const TickerListParam = (description: string, { maxItems = 100, maxLength = 1000 } = {}) => Type.Array(
+  Type.String({ pattern: TICKER_LIST, maxLength, 'x-message': `must be tickers (${TICKER_MESSAGE}), comma-separated` }),
+  { maxItems, description },
+);
 
 /**
  * A date in a query string. The year 0000 passes the `date` format but not PostgreSQL (it has no
@@ -21,7 +27,7 @@ export const DateParam = (description: string) =>
   Type.String({ format: 'date', pattern: '^(?!0000)', 'x-message': 'must be a date YYYY-MM-DD, year 0001 or later', description });
 
 export const TickerParam = Type.String({
-  pattern: TICKER_TEXT, maxLength: 16, 'x-message': TICKER_MESSAGE,
+  pattern: TICKER_TEXT, maxLength: TICKER_MAX_LENGTH, 'x-message': TICKER_MESSAGE,
   description: 'Ticker symbol, case-insensitive', examples: ['AAPL'],
 });
 
@@ -54,13 +60,13 @@ export const MarketDataRecord = Type.Object(
 export const PriceIn = (description: string) =>
   Type.Unsafe<string>({ type: ['number', 'string'], 'x-price': true, description, examples: [150.25, '150.25'] });
 
-export const VolumeIn = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Shares traded', examples: [1000000] });
+export const VolumeIn = Type.Integer({ minimum: 0, maximum: VOLUME_MAX, description: 'Shares traded', examples: [1000000] });
 
 export const IdParams = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Record id' }),
 });
 
-export const IntervalParam = StringEnum(['1d', '1w', '1mo', '1q', '1y'] as const, {
+const IntervalParam = StringEnum(['1d', '1w', '1mo', '1q', '1y'] as const, {
   default: '1d',
   description: '`1d`: daily bars. `1w`, `1mo`: the source\'s weekly and monthly bars, each dated by its period\'s last trading day (the newest one partial), and for a period without one, a bar derived from the daily bars (`derived: true`). `1q`, `1y`: derived from the monthly bars. Bars other than daily are read-only.',
 });
@@ -68,4 +74,14 @@ export const IntervalParam = StringEnum(['1d', '1w', '1mo', '1q', '1y'] as const
 export const AdjustmentParam = StringEnum(['raw', 'split', 'total'] as const, {
   default: 'raw',
   description: '`raw`: as stored. `split`: prices divided by the product of the factors of the splits after the bar, volume multiplied by it. `total`: also multiplied, for each dividend after the bar, by 1 − amount ÷ the close before its ex-date. Exact decimals, rounded once to 6 places; computed on read. An adjusted bar keeps its stored close as `raw_close`.',
+});
+
+/** The listing's filters, which the export takes too: each route words its own ticker and order. */
+export const listFilters = (tickerDescription: string, orderDescription: string) => ({
+  ticker: Type.Optional(TickerListParam(tickerDescription)),
+  start_date: Type.Optional(DateParam('First date, inclusive')),
+  end_date: Type.Optional(DateParam('Last date, inclusive')),
+  order: StringEnum(['desc', 'asc'] as const, { default: 'desc', description: orderDescription }),
+  interval: IntervalParam,
+  adjustment: AdjustmentParam,
 });

@@ -14,7 +14,7 @@ import { PROBLEM_TYPE, problem, ProblemError } from './errors.ts';
 const LONG_ROUTES = new Set(['POST /api/v1/etl/run']);
 
 /** A request that waits on background work rather than being it: exempt from the request timeout. */
-export const isLongRequest = (request: FastifyRequest): boolean => LONG_ROUTES.has(`${request.method} ${request.routeOptions.url}`);
+const isLongRequest = (request: FastifyRequest): boolean => LONG_ROUTES.has(`${request.method} ${request.routeOptions.url}`);
 
 /**
  * Fastify factory options. `requestTimeout` bounds receiving a request, headers and body (slow-loris
@@ -67,7 +67,7 @@ function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoException, s
  * `upgrade-insecure-requests` (helmet's default) is left out: the service is usually reached over
  * plain HTTP on a private network, where upgrading its own asset URLs to https would break the pages.
  */
-export const CSP_DIRECTIVES = {
+const CSP_DIRECTIVES = {
   defaultSrc: ["'self'"],
   baseUri: ["'self'"],
   connectSrc: ["'self'"],
@@ -88,7 +88,7 @@ export const CSP_DIRECTIVES = {
  * @fastify/helmet rebuilds helmet — parsing the policy again — for every request: a fifth of the
  * CPU a health check costs. Helmet still decides every header and value.
  */
-export function securityHeaders(options: Parameters<typeof helmet>[0]): Record<string, string> {
+function securityHeaders(options: Parameters<typeof helmet>[0]): Record<string, string> {
   const headers: Record<string, string> = {};
   const res = {
     setHeader: (name: string, value: string | number | readonly string[]) => { headers[name.toLowerCase()] = String(value); },

@@ -25,30 +25,23 @@ function argsFor(args: string[]): void {
   process.argv.splice(2, process.argv.length - 2, ...args);
 }
 
-switch (command) {
+/** The tools: each subcommand's arguments as its module reads them, and the module. */
+const TOOLS: Record<string, [args: string[], load: () => Promise<unknown>]> = {
+  etl: [rest, () => import('./etl.ts')],
+  plan: [['--plan', ...rest], () => import('./etl.ts')],
+  import: [rest, () => import('./import.ts')],
+  quality: [rest, () => import('./quality.ts')],
+  migrate: [rest, () => import('./migrate.ts')],
+};
+
+const tool = command !== undefined && Object.hasOwn(TOOLS, command) ? TOOLS[command] : undefined;
+if (tool) {
+  argsFor(tool[0]);
+  await tool[1]();
+} else switch (command) {
   case 'serve':
     // Arguments stay as they are: cluster workers run this same command line again.
     await import('../main.ts');
-    break;
-  case 'etl':
-    argsFor(rest);
-    await import('./etl.ts');
-    break;
-  case 'plan':
-    argsFor(['--plan', ...rest]);
-    await import('./etl.ts');
-    break;
-  case 'import':
-    argsFor(rest);
-    await import('./import.ts');
-    break;
-  case 'quality':
-    argsFor(rest);
-    await import('./quality.ts');
-    break;
-  case 'migrate':
-    argsFor(rest);
-    await import('./migrate.ts');
     break;
   case '-v':
   case '--version':

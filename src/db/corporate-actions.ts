@@ -10,7 +10,7 @@ export interface Dividend {
   payment_date: string | null;
   amount: string;
 }
-export interface ActionCounts { inserted: number; updated: number; unchanged: number; deleted: number }
+interface ActionCounts { inserted: number; updated: number; unchanged: number; deleted: number }
 
 const counts = (row: { inserted: number; updated: number; deleted: number }, given: number): ActionCounts =>
   ({ inserted: row.inserted, updated: row.updated, deleted: row.deleted, unchanged: given - row.inserted - row.updated });

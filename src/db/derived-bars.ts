@@ -11,7 +11,7 @@
 import type { Database, Queryable } from './database.ts';
 import { profileOf } from './profile.ts';
 
-export type LongInterval = '1w' | '1mo' | '1q' | '1y';
+type LongInterval = '1w' | '1mo' | '1q' | '1y';
 
 /** SQL for the first and last day of the quarter or year holding a date expression. */
 const LONG_PERIOD = {
@@ -25,7 +25,7 @@ const LONG_PERIOD = {
   },
 } as const;
 
-export interface BarsFilter {
+interface BarsFilter {
   /** A condition on `ticker` (with its parameters already in place), if any. */
   ticker?: string;
   /** Date bounds as SQL expressions of type date (`$2::date`), if any. */
@@ -99,7 +99,7 @@ long_bars AS (
 }
 
 /** One fold of the pending ranges, of every ticker or of the first `maxTickers`; returns how many tickers (0 if another session is at it). */
-export async function foldDerivedBarsOnce(db: Queryable, maxTickers?: number): Promise<number> {
+async function foldDerivedBarsOnce(db: Queryable, maxTickers?: number): Promise<number> {
   const { rows } = await db.query<{ folded: number | string }>('SELECT fold_derived_bars($1::bigint) AS folded', [maxTickers ?? null], { name: 'fold_derived_bars' });
   return Number(rows[0]!.folded);
 }

@@ -1,7 +1,7 @@
 // What an account may fetch from a source, as learned from its answers (migration 0007).
 import type { Queryable } from './database.ts';
 
-export type EntitlementStatus = 'allowed' | 'refused';
+type EntitlementStatus = 'allowed' | 'refused';
 export interface Entitlement { entitlement: string; status: EntitlementStatus; reason: string | null; checked_at: string }
 
 export async function listEntitlements(db: Queryable, source: string, account: string): Promise<Entitlement[]> {

@@ -65,7 +65,7 @@ export interface RunDetail extends RunSummary {
   details: TickerResult[];
 }
 
-export interface NewRun { trigger: Trigger; tickers: string[]; force: boolean; incremental: boolean; source: string; workTotal: number }
+interface NewRun { trigger: Trigger; tickers: string[]; force: boolean; incremental: boolean; source: string; workTotal: number }
 
 export async function createRun(db: Queryable, run: NewRun): Promise<number> {
   const { rows } = await db.query<{ id: number }>(

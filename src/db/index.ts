@@ -6,7 +6,7 @@ import { openReplicas, withReplicas } from './replicas.ts';
 
 export type { Database, Queryable, QueryResult, ReplicaStatus, Row } from './database.ts';
 
-export interface OpenOptions {
+interface OpenOptions {
   /** Accept outside PostgreSQL clients on EMBEDDED_SQL_PORT (the service does; CLI commands do not). */
   sqlPort?: boolean;
   /** The embedded database's worker died (see pglite.ts). */

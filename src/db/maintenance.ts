@@ -15,10 +15,10 @@ const COMPACT_EVERY_MS = 2000;
 /**
  * Folding deletes every delta row and rewrites count rows; under steady writes that leaves
  * thousands of dead rows a minute in tables every listing reads. Autovacuum may be off, or
- * a minute behind (on this project's own machines it is off): an unfiltered page once slowed
- * 5× after a few minutes of writes, its delta table grown to 1,764 mostly empty pages. So the
- * service vacuums them itself, every 10 s when anything was folded (and once after start, for
- * whatever an earlier process left) — milliseconds on tables this size.
+ * a minute behind (on this project's own machines it is off), and after a few minutes of writes
+ * an unfiltered page slows several times over, its delta table grown to mostly empty pages. So
+ * the service vacuums them itself, every 10 s when anything was folded (and once after start, for
+ * whatever an earlier process left): cheap on tables this small.
  */
 const SWEEP_EVERY_MS = 10_000;
 export const COUNT_TABLES = ['market_data_day_count_deltas', 'market_data_ticker_stat_deltas', 'market_data_day_counts', 'market_data_ticker_stats', 'market_data_total'];
@@ -39,7 +39,7 @@ const VACUUM_DATA_EVERY_MS = 24 * 3_600_000;
 /**
  * Whether market_data's planner statistics are missing or describe a table whose size has since
  * changed by more than autovacuum's default threshold (50 rows + 10%). ANALYZE samples the table
- * (0.2 s on PGlite at 200k rows, with every other statement waiting), so it only runs when it would tell the
+ * (on PGlite with every other statement waiting), so it only runs when it would tell the
  * planner something new. The row count is the maintained total, read in O(1).
  */
 export async function statisticsStale(db: Queryable): Promise<boolean> {
@@ -49,7 +49,7 @@ export async function statisticsStale(db: Queryable): Promise<boolean> {
   return rows[0]?.stale ?? true;
 }
 
-export interface MaintenanceTimes { compactMs: number; sweepMs: number; firstTidyMs: number; tidyMs: number; vacuumDataMs: number }
+interface MaintenanceTimes { compactMs: number; sweepMs: number; firstTidyMs: number; tidyMs: number; vacuumDataMs: number }
 
 const TIMES: MaintenanceTimes = {
   compactMs: COMPACT_EVERY_MS, sweepMs: SWEEP_EVERY_MS, firstTidyMs: FIRST_TIDY_AFTER_MS, tidyMs: TIDY_EVERY_MS, vacuumDataMs: VACUUM_DATA_EVERY_MS,

@@ -19,7 +19,7 @@ export interface ExportRow {
 }
 
 /** One batch: the listing's next `size` rows after `after` (its cursor pages' keyset form). */
-export async function readExportBatch(db: Queryable, filter: ListFilter, after: Keyset | undefined, size: number): Promise<ExportRow[]> {
+async function readExportBatch(db: Queryable, filter: ListFilter, after: Keyset | undefined, size: number): Promise<ExportRow[]> {
   const { name, text, params } = buildList(filter, { size, after }, 'rows');
   const { rows } = await db.query<ExportRow>(text, params, { name });
   return rows;

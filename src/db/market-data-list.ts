@@ -34,7 +34,7 @@ export interface ListPage {
   after?: Keyset;
 }
 
-export interface Built {
+interface Built {
   name: string;
   text: string;
   params: unknown[];
@@ -45,7 +45,7 @@ export interface Built {
 /**
  * From this many rows deep, a page without a ticker filter is found through the per-day counts
  * instead of an OFFSET over the index: OFFSET reads and discards every row before the page
- * (~1 s at a million rows), the counts locate the page's first day at once.
+ * (time growing with the depth), the counts locate the page's first day at once.
  */
 export const SEEK_FROM_ROWS = 1000;
 
@@ -138,8 +138,8 @@ export function buildList(filter: ListFilter, page: ListPage, output: 'json' | '
   const order = `ORDER BY date ${dir}, ticker ASC`;
   // After a cursor: the rest of the cursor's day, then the days beyond it — two ranges each
   // read straight from an index. (date DESC, ticker ASC) cannot be one row comparison, and
-  // `date <= d AND (date < d OR ticker > t)` reads and discards the day's earlier tickers, up to
-  // 500 rows here: page 20,001 cost twice page 1.
+  // `date <= d AND (date < d OR ticker > t)` reads and discards the day's earlier tickers, a whole
+  // day of rows on a deep page.
   const after = keyset && `(date ${dir === 'DESC' ? '<' : '>'} ${keyset.d}::date OR (date = ${keyset.d}::date AND ticker > ${keyset.t}))`;
   // Longer bars: each SELECT gives its first rows in page order (from an index), and the page is
   // taken from their union.
@@ -180,7 +180,7 @@ SELECT (${total}) AS total,
   return { name: `bars_list_${key.join('_')}`, text, params, types };
 }
 
-export interface ListResult {
+interface ListResult {
   total: number;
   /** Rows on the page. */
   count: number;

@@ -3,6 +3,7 @@
 import type { Bar } from '../model/bar.ts';
 import { Batcher } from './batcher.ts';
 import type { Queryable } from './database.ts';
+import { toDatabaseError } from './errors.ts';
 import { FACTORS_JOIN, type Adjustment } from './adjustments.ts';
 import { RECORD_JSON, recordJson } from './record-json.ts';
 
@@ -86,7 +87,7 @@ export function batchedInsert(db: Queryable): (bar: Bar) => Promise<Written | un
         unique.map((b) => b.low), unique.map((b) => b.close), unique.map((b) => b.volume)], { name: 'market_data_insert_many' }));
     } catch (err) {
       // A row the database refuses (classes 22, 23) fails on its own; the others are written alone.
-      if (!/^2[23]/.test((err as { code?: string }).code ?? '')) throw err;
+      if (!toDatabaseError(err).rowRefused) throw err;
       return bars.map((b, i) => (first.get(key(b.ticker, b.date)) === i ? insertMarketData(db, b) : Promise.resolve(undefined)));
     }
     const written = new Map(rows.map((r) => [key(r.ticker, r.date), r]));

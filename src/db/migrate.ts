@@ -8,13 +8,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../logger.ts';
-import type { Database } from './database.ts';
+import type { Database, Queryable } from './database.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 /** Arbitrary but fixed: every replica must use the same key. */
 const MIGRATION_LOCK = 727_000_001;
 
-export interface Migration { version: number; name: string; id: string; sql: string; checksum: string }
+interface Migration { version: number; name: string; id: string; sql: string; checksum: string }
 
 export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
   const migrations = fs.readdirSync(dir)
@@ -29,6 +29,12 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
     if (i > 0 && m.version === migrations[i - 1]!.version) throw new Error(`two migrations share version ${m.version}`);
   });
   return migrations;
+}
+
+/** The highest migration version recorded as applied (0 when none is). */
+export async function appliedVersion(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+  return rows[0]?.v ?? 0;
 }
 
 export async function migrate(db: Database, options: { logger?: Logger; dir?: string } = {}): Promise<string[]> {

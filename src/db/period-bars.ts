@@ -4,7 +4,7 @@ import type { Bar } from '../model/bar.ts';
 import type { Queryable } from './database.ts';
 import { barColumns, type UpsertCounts } from './market-data.ts';
 
-export type PeriodInterval = '1w' | '1mo';
+type PeriodInterval = '1w' | '1mo';
 
 // The period is computed by the table (a generated column); a row of a period already stored
 // replaces it, re-keyed to the newer date, unless nothing changed.

@@ -2,9 +2,11 @@
 // database's worker on its private socket (pglite.ts): one driver and one code path for both.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from '../logger.ts';
+import { toDatabaseError } from './errors.ts';
 import { parsers, withTimeout, type Database, type Queryable, type QueryOptions, type QueryResult } from './database.ts';
 
 // Per-pool type parsers, so nothing global in `pg` is changed.
@@ -13,7 +15,7 @@ const types = {
     parsers[oid] ?? pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-export interface PostgresOptions {
+interface PostgresOptions {
   /** A server's URL; or, instead, `socketDir`. */
   url?: string;
   /** The directory of the embedded database worker's Unix socket (pglite.ts). */
@@ -35,8 +37,6 @@ export interface PostgresOptions {
   retry?: boolean;
 }
 
-/** deadlock_detected, serialization_failure: the statement was rolled back whole and may simply be run again. */
-const RETRYABLE = new Set(['40P01', '40001']);
 const ATTEMPTS = 3;
 
 function queryable(client: pg.Pool | pg.PoolClient, retryHere = true): Queryable {
@@ -52,8 +52,8 @@ function queryable(client: pg.Pool | pg.PoolClient, retryHere = true): Queryable
           const result = await client.query({ text, values: params as unknown[], name: options?.name });
           return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
         } catch (err) {
-          if (!retry || attempt >= ATTEMPTS || !RETRYABLE.has((err as { code?: string }).code ?? '')) throw err;
-          await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40 * attempt));
+          if (!retry || attempt >= ATTEMPTS || !toDatabaseError(err).retryable) throw err;
+          await sleep(10 + Math.random() * 40 * attempt);
         }
       }
     },
@@ -79,7 +79,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     keepAlive: true,
     application_name: options.applicationName ?? 'market-data',
     // The text forms record-json.ts relies on; and no JIT: every query here is small, and compiling
-    // one (batched listings cost enough to trigger it) took 140 ms to save nothing.
+    // one (batched listings cost enough to trigger it) takes far longer than it saves.
     options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c jit=off',
     statement_timeout: options.statementTimeoutMs || undefined,
     types,

@@ -8,7 +8,7 @@ import type { Database } from './database.ts';
 import { profileOf } from './profile.ts';
 import { ensureSessions } from './sessions.ts';
 
-export interface QualityOptions {
+interface QualityOptions {
   /** The latest session whose bar can have been published now (etl/freshness.ts latestPublishedSession). */
   latestSession: string;
   /** Minutes after midnight, New York, when a session's bar is final (PUBLISHED_BY_MINUTES). */
@@ -19,7 +19,7 @@ export interface QualityOptions {
 export const qualityOptions = (now = new Date()): QualityOptions =>
   ({ latestSession: latestPublishedSession(now), publishedByMinutes: PUBLISHED_BY_MINUTES });
 
-export interface QualityCounts {
+interface QualityCounts {
   ticker: string;
   first_date: string;
   last_date: string;
@@ -38,9 +38,9 @@ export interface QualityCounts {
   provisional: number;
 }
 
-export type FindingKind = 'missing' | 'non_session' | 'possible_split' | 'unit_error' | 'zero_volume' | 'provisional';
+type FindingKind = 'missing' | 'non_session' | 'possible_split' | 'unit_error' | 'zero_volume' | 'provisional';
 
-export interface FindingRow {
+interface FindingRow {
   kind: FindingKind;
   date: string;
   close: string | null;
@@ -204,7 +204,7 @@ export async function tickerQuality(db: Database, options: QualityOptions, ticke
   return { counts, findings: rows };
 }
 
-export interface MissingSessions {
+interface MissingSessions {
   /** Missing sessions on or after `since`, ascending. */
   recent: string[];
   /** How many sessions before `since` (and after the first bar) have no bar. */

@@ -1,19 +1,18 @@
-// Records leave the database as JSON text, ready to send. Parsing 50 rows × 10 columns into
-// objects and serialising them again cost the service ~300 µs of CPU per page (measured: 394 µs
-// per list query with rows, 86 µs with JSON text), and that CPU is what limits a 2-core machine.
+// Records leave the database as JSON text, ready to send. Parsing a page of rows into objects
+// and serialising them again costs the service several times the CPU of passing the text on, and
+// that CPU is what limits a small machine (figures in docs/performance.md).
 //
-// The text is final as PostgreSQL makes it. Until 2026-11-28 it made to_json's timestamps and
-// NUMERIC(15,6)'s six decimals, and the service rewrote them with regular expressions: 35 µs and
-// ~40 KB of garbage per 50-row page, a quarter of a worker's time spent in GC under s1 (scavenges
-// every 45 ms, 3–10 ms each). trim_scale and to_char cost PostgreSQL ~17 µs per such page
-// (measured over 250k rows: 0.02 µs per price, 0.3 µs per timestamp against to_json's 0.17).
+// The text is final as PostgreSQL makes it: trim_scale and to_char give the decimals and
+// timestamps the API prints, so the service rewrites nothing with regular expressions (which
+// made garbage on every page and kept a worker's collector busy), and they cost PostgreSQL
+// little next to to_json.
 
 import { adjustedPrice, adjustedVolume, isAdjusted, type Adjustment } from './adjustments.ts';
 
 /** A timestamptz column as the API prints it: UTC, six fractional digits, `Z`. */
-export const utc = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.US"Z"')`;
+const utc = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.US"Z"')`;
 
-export interface RecordShape {
+interface RecordShape {
   /** Columns of this table alias (`p.`), or unqualified (''). */
   alias: string;
   /** Daily bars carry their id; weekly and longer bars have none. */

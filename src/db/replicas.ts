@@ -11,14 +11,16 @@
 //
 // Read-your-writes: a read carrying a write's WAL position (read-context.ts) goes to a replica
 // that has replayed it, waits up to waitMs for one to, and otherwise reads the primary.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.ts';
 import { Batcher } from './batcher.ts';
 import { withTimeout, type Database, type QueryOptions, type QueryResult, type ReplicaState, type ReplicaStatus } from './database.ts';
+import { toDatabaseError, type DatabaseErrorKind } from './errors.ts';
 import { lsnAtLeast, lsnBytesBehind, maxLsn, parseLsn } from './lsn.ts';
 import { openPostgres } from './postgres.ts';
 import { readContext } from './read-context.ts';
 
-export interface ReplicaOptions {
+interface ReplicaOptions {
   urls: string[];
   maxLagMs: number;
   waitMs: number;
@@ -42,14 +44,13 @@ export function lagMsOf(samples: readonly Sample[], replayLsn: string, now: numb
   return behind ? Math.max(0, now - behind.at) : 0;
 }
 
-export type ReadFailure = 'down' | 'elsewhere' | 'primary' | 'fatal';
+type ReadFailure = 'down' | 'elsewhere' | 'primary' | 'fatal';
 
-const DOWN_CODES = /^(08|57P0[123]|53300|3D000|28)/;
-const NODE_DOWN = /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH)$/;
-const DOWN_MESSAGES = /Connection terminated|connection error|not queryable|did not answer/i;
-// pg says this both when the server does not answer and when every pooled connection stayed
-// busy: read elsewhere, and leave judging the replica to its health check.
-const POOL_WAIT = /timeout exceeded when trying to connect/i;
+const DOWN = new Set<DatabaseErrorKind>(['unavailable', 'auth', 'missing_database']);
+// A recovery conflict, a deadlock, a lock wait given up; and connect_timeout, which pg reports both
+// when the server does not answer and when every pooled connection stayed busy: read elsewhere,
+// and leave judging the replica to its health check.
+const ELSEWHERE = new Set<DatabaseErrorKind>(['serialization', 'deadlock', 'database_dropped', 'lock_unavailable', 'connect_timeout']);
 
 /**
  * What a failed read on a replica means: the replica is down (take it out, read elsewhere), the
@@ -57,11 +58,10 @@ const POOL_WAIT = /timeout exceeded when trying to connect/i;
  * primary (a write sent as a read), or the statement is wrong anywhere (fatal: the caller's).
  */
 export function classifyReadFailure(err: unknown): ReadFailure {
-  const code = (err as { code?: string }).code ?? '';
-  if (code === '25006') return 'primary'; // read_only_sql_transaction
-  if (/^(40001|40P01|57P04|55P03)$/.test(code) || POOL_WAIT.test((err as Error)?.message ?? '')) return 'elsewhere';
-  if (DOWN_CODES.test(code) || NODE_DOWN.test(code)) return 'down';
-  if (!code && DOWN_MESSAGES.test((err as Error)?.message ?? '')) return 'down';
+  const { kind } = toDatabaseError(err);
+  if (kind === 'read_only') return 'primary';
+  if (ELSEWHERE.has(kind)) return 'elsewhere';
+  if (DOWN.has(kind)) return 'down';
   return 'fatal';
 }
 
@@ -154,7 +154,7 @@ export async function openReplicas(primary: Database, options: ReplicaOptions): 
           w.resolve(true);
           return false;
         });
-        if (replica.waiters.length) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        if (replica.waiters.length) await sleep(POLL_MS);
       }
     } catch {
       // The health check judges the replica; these readers go to the primary.

@@ -16,7 +16,7 @@ export interface Etl {
   close(): Promise<void>;
 }
 
-export interface EtlOverrides {
+interface EtlOverrides {
   retry?: RetryPolicy;
   timeoutMs?: number;
   clock?: Clock;

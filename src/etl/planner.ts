@@ -24,7 +24,7 @@ export interface PlanOptions {
   actionsRefreshDays: number;
 }
 
-export interface Budget { perDay: number; usedToday: number }
+interface Budget { perDay: number; usedToday: number }
 
 export interface PlanInput {
   tickers: readonly string[];
@@ -48,8 +48,8 @@ export interface WorkItem {
   reason: string;
 }
 
-export interface DatasetPlan { dataset: Dataset; requests: number; reason: string }
-export interface TickerPlan { ticker: string; requests: number; datasets: DatasetPlan[] }
+interface DatasetPlan { dataset: Dataset; requests: number; reason: string }
+interface TickerPlan { ticker: string; requests: number; datasets: DatasetPlan[] }
 
 export interface Plan {
   /** Work in execution order. */

@@ -1,16 +1,17 @@
 // The one gate in front of a source (one per source and process). Three limits, all enforced
 // before a request leaves:
-//  - never two requests within `minSpacingMs` (default 1 s: Alpha Vantage enforces about 1/s
-//    since late 2025);
+//  - never two requests within `minSpacingMs` (default 1 s: Alpha Vantage enforces about one
+//    request a second);
 //  - at most `perMinute` in any 60 s window;
 //  - at most `perDay` per New York day, counted in the database so that a restart does not reset
 //    it and every process on the same database shares one budget.
 // A source that says it is being asked too fast pauses every request through the gate.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queryable } from '../db/database.ts';
 import { requestsOn, takeRequest } from '../db/source-usage.ts';
 import { newYork } from './freshness.ts';
 
-export const MIN_SPACING_MS = 1000;
+const MIN_SPACING_MS = 1000;
 const WINDOW_MS = 60_000;
 /**
  * Added to the spacing and to the window. Grants are timed here, arrivals at Alpha Vantage: a
@@ -33,15 +34,13 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) => new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-    const onAbort = () => { clearTimeout(timer); reject(signal!.reason); };
-    signal?.addEventListener('abort', onAbort, { once: true });
+  // Rejects with the signal's reason (timers/promises rejects with an AbortError around it).
+  sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch((err: unknown) => {
+    throw signal?.aborted ? signal.reason : err;
   }),
 };
 
-export interface RateLimiterOptions {
+interface RateLimiterOptions {
   db: Queryable;
   /** Whose budget this is (source_usage.source). */
   source: string;
@@ -80,10 +79,6 @@ export class RateLimiter {
     return Math.max(0, wait);
   }
 
-  /**
-   * Resolves when one request may be sent, having counted it against today's budget; rejects with
-   * BudgetExhaustedError when the budget is used up, or with the signal's reason when aborted.
-   */
   /** Holds every request for `ms` from now: the source said it is being asked too fast. */
   pause(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
@@ -93,6 +88,10 @@ export class RateLimiter {
     return this.options.perDay;
   }
 
+  /**
+   * Resolves when one request may be sent, having counted it against today's budget; rejects with
+   * BudgetExhaustedError when the budget is used up, or with the signal's reason when aborted.
+   */
   acquire(signal?: AbortSignal): Promise<void> {
     const turn = this.queue.then(() => this.take(signal));
     this.queue = turn.catch(() => {});

@@ -35,7 +35,7 @@ export class RunInProgressError extends Error {
   }
 }
 
-export interface RunRequest {
+interface RunRequest {
   tickers: string[];
   trigger: Trigger;
   /** Fetch every dataset again, the daily one with its whole history. */
@@ -67,9 +67,9 @@ export interface RetryPolicy {
   rateLimitWaitMaxMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { retries: 3, minDelayMs: 2000, maxDelayMs: 30_000, rateLimitWaitMaxMs: 65_000 };
+const DEFAULT_RETRY: RetryPolicy = { retries: 3, minDelayMs: 2000, maxDelayMs: 30_000, rateLimitWaitMaxMs: 65_000 };
 
-export interface RunnerDeps {
+interface RunnerDeps {
   db: Database;
   logger: Logger;
   /** The source a run uses unless the request names another. */
@@ -81,7 +81,7 @@ export interface RunnerDeps {
   settings: Pick<PlanOptions, 'recheckDays' | 'actionsRefreshDays' | 'datasets'>;
 }
 
-export interface StartedRun { runId: number; done: Promise<RunDetail> }
+interface StartedRun { runId: number; done: Promise<RunDetail> }
 
 type Result = Omit<TickerResult, 'finished_at'>;
 interface Ticker {

@@ -2,7 +2,8 @@
 // replica sharing the database. The schedule lives in the database (etl_schedule.next_run_at); a
 // replica runs only if its guarded upsert moves next_run_at forward, which exactly one can do.
 // The database's clock decides, so replicas with skewed clocks still agree.
-import type { Database } from '../db/database.ts';
+import type { Database, Queryable } from '../db/database.ts';
+import { claimSlot, untilNextRun as untilNextRunOf } from '../db/etl-schedule.ts';
 import type { Logger } from '../logger.ts';
 import { RunInProgressError, type EtlRunner } from './runner.ts';
 
@@ -11,7 +12,7 @@ const SCHEDULE = 'default';
 const MAX_SLEEP_MS = 30_000;
 const RETRY_AFTER_ERROR_MS = 15_000;
 
-export interface SchedulerOptions {
+interface SchedulerOptions {
   db: Database;
   runner: EtlRunner;
   logger: Logger;
@@ -21,29 +22,9 @@ export interface SchedulerOptions {
   instanceId: string;
 }
 
-/** Claims the due slot; true if this caller won it. */
-export async function claimSlot(db: Database, intervalMs: number, instanceId: string): Promise<boolean> {
-  // Keep the cadence (next = previous + interval) unless a whole interval was missed.
-  const { rows } = await db.query(
-    `INSERT INTO etl_schedule AS s (name, next_run_at, claimed_by, claimed_at)
-     VALUES ($1, now() + $2::float8 * interval '1 millisecond', $3, now())
-     ON CONFLICT (name) DO UPDATE SET
-       next_run_at = CASE WHEN s.next_run_at + $2::float8 * interval '1 millisecond' > now()
-                          THEN s.next_run_at + $2::float8 * interval '1 millisecond'
-                          ELSE now() + $2::float8 * interval '1 millisecond' END,
-       claimed_by = EXCLUDED.claimed_by, claimed_at = now()
-     WHERE s.next_run_at <= now()
-     RETURNING claimed_at`,
-    [SCHEDULE, intervalMs, instanceId]);
-  return rows.length === 1;
-}
-
-/** Milliseconds until the next run is due by the database's clock (0 when due or never claimed). */
-export async function untilNextRun(db: Database): Promise<{ ms: number; at: string | null }> {
-  const { rows } = await db.query<{ at: string; ms: number }>(
-    `SELECT next_run_at AS at, greatest(0, extract(epoch FROM next_run_at - now()) * 1000)::float8 AS ms
-     FROM etl_schedule WHERE name = $1`, [SCHEDULE]);
-  return rows[0] ? { ms: Number(rows[0].ms), at: rows[0].at } : { ms: 0, at: null };
+/** Milliseconds until the next scheduled run is due by the database's clock (0 when due or never claimed). */
+export function untilNextRun(db: Queryable): Promise<{ ms: number; at: string | null }> {
+  return untilNextRunOf(db, SCHEDULE);
 }
 
 export class Scheduler {
@@ -78,7 +59,7 @@ export class Scheduler {
     const { db, runner, logger, intervalMinutes, tickers, instanceId } = this.options;
     let next = RETRY_AFTER_ERROR_MS;
     try {
-      if (await claimSlot(db, intervalMinutes * 60_000, instanceId)) {
+      if (await claimSlot(db, SCHEDULE, intervalMinutes * 60_000, instanceId)) {
         if (runner.running) {
           logger.warn('scheduled etl run skipped: the previous run is still going');
         } else {

@@ -6,7 +6,7 @@ import { checkPrices, normaliseTicker, parseDate, parsePrice, parseVolume, PRICE
 import type { RawDividend, RawRow, RawSplit } from '../sources/source.ts';
 import { periodOf } from './freshness.ts';
 
-export interface Rejection { date: string; reason: string }
+interface Rejection { date: string; reason: string }
 
 export interface Transformed<T = Bar> {
   rows: T[];
@@ -15,7 +15,7 @@ export interface Transformed<T = Bar> {
   rejections: Rejection[];
 }
 
-export const MAX_REJECTIONS_KEPT = 50;
+const MAX_REJECTIONS_KEPT = 50;
 
 /** Announced corporate actions may lie ahead; a year is far more than any source announces. */
 const ACTIONS_AHEAD_MS = 366 * 86_400_000;

@@ -4,17 +4,22 @@
 import { Big } from 'big.js';
 
 export const PRICE_FIELDS = ['open', 'high', 'low', 'close'] as const;
-export type PriceField = (typeof PRICE_FIELDS)[number];
-
 /**
  * 1-16 of A-Z 0-9 . -, the first a letter or digit: a ticker starting with `-` (or `=`, `+`, `@`)
  * would be a formula when a CSV export is opened in a spreadsheet.
  */
-export const TICKER_PATTERN = /^[A-Z0-9][A-Z0-9.-]{0,15}$/;
+const TICKER = '[A-Z0-9][A-Z0-9.-]{0,15}';
+export const TICKER_MAX_LENGTH = 16;
+export const TICKER_PATTERN = new RegExp(`^${TICKER}$`);
+/**
+ * The same rule for text not yet upper-cased (query strings, paths), as a pattern source for JSON
+ * Schema, which has no case-insensitive flag.
+ */
+export const TICKER_ANY_CASE = TICKER.replaceAll('A-Z', 'A-Za-z');
 export const TICKER_RULE = 'must be 1-16 characters of A-Z 0-9 . -, starting with a letter or digit';
 /** Matches NUMERIC(15,6): 6 decimal places, 15 significant digits. */
 export const PRICE_SCALE = 6;
-export const PRICE_MAX_EXCLUSIVE = new Big('1e9');
+const PRICE_MAX_EXCLUSIVE = new Big('1e9');
 /** Every stored volume prints exactly as a JSON number. */
 export const VOLUME_MAX = Number.MAX_SAFE_INTEGER;
 
@@ -26,6 +31,16 @@ export interface Bar extends Prices { ticker: string; date: string; volume: numb
 
 export function normaliseTicker(raw: string): string {
   return raw.trim().toUpperCase();
+}
+
+/** Tickers from comma-separated lists (`"aapl, msft"`): normalised, no blanks, no repeats, first seen first. */
+export function tickerList(values: readonly string[]): string[] {
+  return [...new Set(values.flatMap((v) => v.split(',')).map(normaliseTicker).filter(Boolean))];
+}
+
+/** The tickers in `tickers` that break the rule, for a message such as `not tickers (…): X, Y`. */
+export function badTickers(tickers: readonly string[]): string[] {
+  return tickers.filter((t) => !TICKER_PATTERN.test(t));
 }
 
 export function parseTicker(raw: unknown): Parsed<string> {

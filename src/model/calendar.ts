@@ -4,12 +4,12 @@
 // years before 2000 (MLK Day only from 1998, New Year's Saturday rule, Juneteenth from 2022).
 // Dates are `YYYY-MM-DD` New York trading dates; the arithmetic runs on UTC midnights.
 
-export const FIRST_YEAR = 1990;
+const FIRST_YEAR = 1990;
 export const LAST_YEAR = 2035;
 export const FIRST_DATE = `${FIRST_YEAR}-01-01`;
 export const LAST_DATE = `${LAST_YEAR}-12-31`;
 
-export interface Closure { date: string; name: string }
+interface Closure { date: string; name: string }
 
 /** Closures that no rule makes: funerals of presidents, 9/11, storms (NYSE's published history). */
 export const SPECIAL_CLOSURES: readonly Closure[] = [

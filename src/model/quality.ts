@@ -22,7 +22,7 @@ export function nearSplitRatio(previousClose: string, close: string): string | u
   return undefined;
 }
 
-export type Status = 'ok' | 'warning' | 'error';
+type Status = 'ok' | 'warning' | 'error';
 
 /** error: sessions lack bars, a bar is stale, or prices jump; warning: only the milder findings. */
 export function qualityStatus(c: { missing: number; stale: boolean; possible_split: number; unit_error: number; non_session: number; zero_volume: number; provisional: number }): Status {

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts';
 import { AlphaVantageSource } from './alpha-vantage/index.ts';
 import type { Source } from './source.ts';
 
-export interface SourceDeps {
+interface SourceDeps {
   logger: Logger;
   redact: (text: string) => string;
   /** How long one request may take (tests shorten it). */
@@ -28,7 +28,7 @@ const PROVIDERS = {
   }),
 } satisfies Record<string, (config: Config, deps: SourceDeps) => Source>;
 
-export type ProviderName = keyof typeof PROVIDERS;
+type ProviderName = keyof typeof PROVIDERS;
 
 export function createSource(name: ProviderName, config: Config, deps: SourceDeps): Source {
   return PROVIDERS[name](config, deps);

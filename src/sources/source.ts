@@ -6,9 +6,6 @@
 export const DATASETS = ['daily', 'weekly', 'monthly', 'splits', 'dividends'] as const;
 export type Dataset = (typeof DATASETS)[number];
 
-export const BAR_DATASETS = ['daily', 'weekly', 'monthly'] as const;
-export type BarDataset = (typeof BAR_DATASETS)[number];
-
 /** A bar as the source sent it: values unchecked, prices as the source wrote them. */
 export interface RawRow { date: string; open: unknown; high: unknown; low: unknown; close: unknown; volume: unknown }
 export interface RawSplit { ex_date: unknown; factor: unknown }
@@ -83,7 +80,3 @@ export interface Source {
   close?(): Promise<void>;
 }
 
-export const offerOf = (source: Source, dataset: Dataset): DatasetOffer | undefined =>
-  source.offers.find((o) => o.dataset === dataset);
-
-export const isBarDataset = (dataset: Dataset): dataset is BarDataset => (BAR_DATASETS as readonly string[]).includes(dataset);

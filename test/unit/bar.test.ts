@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkPrices, isCalendarDate, latestAllowedDate, parseDate, parsePrice, parseTicker, parseVolume } from '../../src/model/bar.ts';
+import {
+  badTickers, checkPrices, isCalendarDate, latestAllowedDate, parseDate, parsePrice, parseTicker, parseVolume, TICKER_ANY_CASE, tickerList,
+} from '../../src/model/bar.ts';
 
 describe('parsePrice', () => {
   it.each([
@@ -108,6 +110,25 @@ describe('parseTicker', () => {
   // The first character a letter or digit: `-2-3` in a CSV export is a spreadsheet formula.
   it.each(['', 'A'.repeat(17), 'AA PL', "A';DROP", 'ÄPPLE', 'A/B', '-2-3', '-', '.B', '=1+1', '+1', '@SUM'])('rejects %j', (raw) => {
     expect(parseTicker(raw).ok).toBe(false);
+  });
+});
+
+describe('tickerList and badTickers', () => {
+  it.each([
+    [[' aapl, msft ,,AAPL'], ['AAPL', 'MSFT']],
+    [['brk.b', 'x,Y', ''], ['BRK.B', 'X', 'Y']],
+    [[], []],
+  ])('%j → %j', (values, expected) => expect(tickerList(values)).toEqual(expected));
+  it('names every ticker that breaks the rule, in order', () => {
+    expect(badTickers(tickerList(['AAPL,-2-3,NOT A TICKER,MSFT']))).toEqual(['-2-3', 'NOT A TICKER']);
+  });
+});
+
+describe('TICKER_ANY_CASE', () => {
+  // The API's JSON Schema form of the rule: the same tickers as parseTicker, before upper-casing.
+  const anyCase = new RegExp(`^${TICKER_ANY_CASE}$`);
+  it.each(['aapl', 'BRK.b', 'A'.repeat(16), '7203.T', '', 'A'.repeat(17), '-2-3', '.B', 'A/B', 'ÄPPLE'])('agrees with parseTicker on %j', (raw) => {
+    expect(anyCase.test(raw)).toBe(parseTicker(raw).ok);
   });
 });
 

@@ -5,12 +5,12 @@
 import type { RawDividend, RawRow, RawSplit } from '../source.ts';
 
 /** The functions we call, and the key their series arrives under. */
-export const SERIES_KEYS = {
+const SERIES_KEYS = {
   TIME_SERIES_DAILY: 'Time Series (Daily)',
   TIME_SERIES_WEEKLY: 'Weekly Time Series',
   TIME_SERIES_MONTHLY: 'Monthly Time Series',
 } as const;
-export type SeriesFunction = keyof typeof SERIES_KEYS;
+type SeriesFunction = keyof typeof SERIES_KEYS;
 export type AvFunction = SeriesFunction | 'SPLITS' | 'DIVIDENDS';
 
 export type FailureKind =
@@ -19,7 +19,7 @@ export type FailureKind =
   | 'invalid_symbol'
   | 'invalid_key'
   | 'demo_key'
-  | 'premium' // a premium endpoint, or a premium parameter value (outputsize=full since 2026)
+  | 'premium' // a premium endpoint, or a premium parameter value (outputsize=full for a free key)
   | 'burst_limit'
   | 'daily_limit'
   | 'minute_limit'
@@ -37,7 +37,7 @@ export type Outcome =
 
 export type Failure = Extract<Outcome, { message: string }>;
 
-// Order matters: the burst message (late 2025) also says "25 requests per day", the old
+// Order matters: the current burst message also says "25 requests per day", the old
 // per-minute note also says "500 calls per day", and the premium refusals say "premium plans".
 const MESSAGE_RULES: [FailureKind, RegExp][] = [
   ['invalid_key', /apikey is invalid or missing|invalid api ?key/i],
@@ -49,7 +49,7 @@ const MESSAGE_RULES: [FailureKind, RegExp][] = [
   ['invalid_symbol', /invalid api call/i],
 ];
 
-export function classifyMessage(message: string): FailureKind {
+function classifyMessage(message: string): FailureKind {
   for (const [kind, pattern] of MESSAGE_RULES) if (pattern.test(message)) return kind;
   return 'missing_series';
 }
@@ -116,7 +116,7 @@ export function classifySeries(status: number, text: string, fn: SeriesFunction 
  * Classifies an answer of SPLITS or DIVIDENDS: `{"symbol","data":[…]}`. No capture of an unknown
  * symbol exists; `{}` and an empty `data` both mean "none recorded".
  */
-export function classifyActions(status: number, text: string, fn: 'SPLITS' | 'DIVIDENDS'): Outcome {
+function classifyActions(status: number, text: string, fn: 'SPLITS' | 'DIVIDENDS'): Outcome {
   const parsed = parseObject(status, text);
   if ('failure' in parsed) return parsed.failure;
   const { body } = parsed;

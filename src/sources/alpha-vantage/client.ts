@@ -4,7 +4,7 @@
 import type { AvFunction, Outcome } from './classify.ts';
 import { Parser } from './parse.ts';
 
-export interface ClientOptions {
+interface ClientOptions {
   baseUrl: string;
   apiKey: string;
   timeoutMs: number;

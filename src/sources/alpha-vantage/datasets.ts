@@ -1,11 +1,11 @@
 // The datasets Alpha Vantage offers us, and the request behind each variant. Every variant names
-// the (function, parameter) it needs as its entitlement: since 2026 a free key is refused
+// the (function, parameter) it needs as its entitlement: a free key is now refused
 // `outputsize=full`, and what a key may do changes every year or two, so it is learned, not assumed.
 import type { Dataset, DatasetOffer, Variant } from '../source.ts';
 import type { AvFunction } from './classify.ts';
 
 /** Rows a compact daily answer holds: the newest 100 trading days. */
-export const COMPACT_ROWS = 100;
+const COMPACT_ROWS = 100;
 
 export const OFFERS: readonly DatasetOffer[] = [
   {

@@ -8,9 +8,9 @@ import type { Failure, FailureKind } from './classify.ts';
 export const FREE_KEY_HELP = 'get a free key in 20 seconds at https://www.alphavantage.co/support/#api-key and set ALPHA_VANTAGE_API_KEY';
 
 /** How long a per-minute note is waited out: the whole window, after which it has surely cleared. */
-export const MINUTE_WINDOW_MS = 60_000;
+const MINUTE_WINDOW_MS = 60_000;
 /** A burst note asks for about one request per second. */
-export const BURST_PAUSE_MS = 2_000;
+const BURST_PAUSE_MS = 2_000;
 
 const RULES: Record<FailureKind, { effect: FailureEffect; label: string }> = {
   empty: { effect: 'not_found', label: 'no data' },

@@ -5,7 +5,7 @@ import { AlphaVantageClient } from './client.ts';
 import { OFFERS, requestFor } from './datasets.ts';
 import { accountOf, failureOf, FREE_KEY_HELP } from './entitlements.ts';
 
-export interface AlphaVantageOptions {
+interface AlphaVantageOptions {
   apiKey: string;
   baseUrl: string;
   limits: SourceLimits;

@@ -11,9 +11,9 @@ import type { RawRow } from '../source.ts';
 import { CsvFormatError } from './index.ts';
 
 /** A row of a file, where it was, and the ticker it names (or the one given). */
-export interface FileRow { line: number; ticker: string; raw: RawRow }
+interface FileRow { line: number; ticker: string; raw: RawRow }
 
-export const BATCH_ROWS = 5000;
+const BATCH_ROWS = 5000;
 const REQUIRED = ['open', 'high', 'low', 'close', 'volume'] as const;
 
 /** The files to import: the file given, or a directory's .csv and .parquet files (not recursive), by name. */
@@ -36,7 +36,7 @@ function checkColumns(file: string, names: string[], ticker: string | undefined)
  * Rows of a CSV file in batches; `onBytes` hears how far into the file the reading is. A file
  * without a ticker column needs `ticker`.
  */
-export async function* readCsvRows(file: string, ticker: string | undefined, onBytes?: (bytes: number) => void): AsyncGenerator<FileRow[]> {
+async function* readCsvRows(file: string, ticker: string | undefined, onBytes?: (bytes: number) => void): AsyncGenerator<FileRow[]> {
   const input = fs.createReadStream(file, { highWaterMark: 1 << 20 });
   if (onBytes) input.on('data', () => onBytes(input.bytesRead));
   const parser = input.pipe(parse({
@@ -64,7 +64,7 @@ export async function* readCsvRows(file: string, ticker: string | undefined, onB
 }
 
 /** An unscaled decimal (bigint, number or big-endian two's complement bytes) as exact text. */
-export function decimalText(value: unknown, scale: number): string {
+function decimalText(value: unknown, scale: number): string {
   let n: bigint;
   if (typeof value === 'bigint') n = value;
   else if (typeof value === 'number') n = BigInt(value);
@@ -87,7 +87,7 @@ const text = (value: unknown): unknown =>
  * Rows of a Parquet file, one row group at a time. DECIMAL columns are read as their unscaled
  * integers (the reader would make floats of them) and written out as exact text.
  */
-export async function* readParquetRows(file: string, ticker: string | undefined, onBytes?: (bytes: number) => void): AsyncGenerator<FileRow[]> {
+async function* readParquetRows(file: string, ticker: string | undefined, onBytes?: (bytes: number) => void): AsyncGenerator<FileRow[]> {
   const buffer = await asyncBufferFromFile(file);
   const metadata: FileMetaData = await parquetMetadataAsync(buffer);
   const scales = new Map<string, number>();

@@ -19,7 +19,7 @@ const REQUIRED = ['open', 'high', 'low', 'close', 'volume'] as const;
  * Reads `timestamp|date,open,high,low,close,volume` (header names in any case and column order;
  * other columns such as `adjusted_close` are ignored; rows in either date order).
  */
-export async function readCsv(file: string): Promise<RawRow[]> {
+async function readCsv(file: string): Promise<RawRow[]> {
   const parser = fs.createReadStream(file).pipe(parse({
     bom: true, trim: true, skip_empty_lines: true, relax_column_count: true,
     columns: (header: string[]) => header.map((h) => h.toLowerCase()),
