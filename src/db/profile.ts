@@ -3,8 +3,10 @@
 // at a time (one PGlite session behind the worker's wire server, see wire-server.ts), a
 // transaction holds it for everyone, and it has no autovacuum; a server runs statements on as
 // many backends (and cores) as it has.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatcherOptions } from './batcher.ts';
 import type { Database } from './database.ts';
+import { toDatabaseError } from './errors.ts';
 
 export interface Profile {
   /** How concurrent listings share statements (batcher.ts). */
@@ -59,8 +61,8 @@ export const BUSY_WITHIN_MS = 100;
 
 interface EmbeddedHooks {
   /**
-   * When a statement last started on a connection other than the one that last held a
-   * transaction, or others were found waiting as one ended (wire-server.ts: onOthers).
+   * When a statement last started on another connection than the statement before it, or others
+   * were found waiting as a transaction ended (wire-server.ts: onOthers).
    */
   othersActiveAt(): number;
 }
@@ -70,10 +72,6 @@ const embedded = new WeakMap<Database, EmbeddedHooks>();
 export function registerEmbedded(db: Database, hooks: EmbeddedHooks): void {
   embedded.set(db, hooks);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const SERVER_TRANSIENT_CODES = /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|57P03)$/;
 
 const server: Profile = {
   // One listing statement runs in one backend, on one core: statements of at most 8, 4 at once,
@@ -91,8 +89,8 @@ const server: Profile = {
   // as fast on a 2-core host.
   qualityStatements: 2,
   ownVacuum: false,
-  transientAtStart: (err) => SERVER_TRANSIENT_CODES.test((err as { code?: string }).code ?? '') ||
-    /timeout exceeded when trying to connect|Connection terminated/.test((err as Error).message),
+  // A server still starting, or not reachable yet: the kinds toDatabaseError says may pass.
+  transientAtStart: (err) => ['unavailable', 'connect_timeout'].includes(toDatabaseError(err).kind),
   afterLoad: async () => {},
 };
 

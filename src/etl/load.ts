@@ -2,13 +2,14 @@
 // transaction; or, for a new ticker where the profile says so (db/profile.ts), one transaction
 // per batch with the load undone if it does not finish (db/load-journal.ts).
 import type { Database } from '../db/database.ts';
+import { toDatabaseError } from '../db/errors.ts';
 import { beginStepLoad, finishStepLoad, loadStep, undoStepLoad } from '../db/load-journal.ts';
 import { upsertBars, type UpsertCounts } from '../db/market-data.ts';
 import { profileOf, type Profile } from '../db/profile.ts';
 import type { Bar } from '../model/bar.ts';
 
 /** The last bar of each (ticker, date), in the order given. */
-export function dedupe(bars: readonly Bar[]): Bar[] {
+function dedupe(bars: readonly Bar[]): Bar[] {
   const byKey = new Map<string, Bar>();
   for (const bar of bars) byKey.set(`${bar.ticker}\u0000${bar.date}`, bar);
   return byKey.size === bars.length ? [...bars] : [...byKey.values()];
@@ -44,7 +45,7 @@ export async function loadBars(db: Database, bars: readonly Bar[], options: Load
       await profile.afterLoad(Date.now() - started, options.signal);
       return total;
     } catch (err) {
-      if (attempt >= 3 || !['40P01', '40001'].includes((err as { code?: string }).code ?? '')) throw err;
+      if (attempt >= 3 || !toDatabaseError(err).retryable) throw err;
     }
   }
 }
