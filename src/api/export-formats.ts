@@ -28,8 +28,16 @@ const DELTA = 'DELTA_BINARY_PACKED' as const;
 
 /** "150.1" → 150100000n at scale 6: exact, or an error for text that is not such a decimal. */
 export function unscaled(text: string, scale = PRICE_SCALE, precision = PRICE_PRECISION): bigint {
-  // Fast path, one pass over the characters: up to 15 digits the scaled value is an exact integer
-  // in a double (< 2^53). A million rows are four million prices.
+  const value = unscaledValue(text, scale, precision);
+  return typeof value === 'bigint' ? value : BigInt(value);
+}
+
+/**
+ * unscaled as a number while it is exact in a double (up to 15 digits: every stored price), as a
+ * bigint beyond: a million rows are four million prices, and a bigint each is most of the work.
+ */
+export function unscaledValue(text: string, scale = PRICE_SCALE, precision = PRICE_PRECISION): number | bigint {
+  // One pass over the characters: up to 15 digits the scaled value is an exact integer in a double.
   let value = 0;
   let digits = 0;
   let places = -1;
@@ -54,7 +62,7 @@ export function unscaled(text: string, scale = PRICE_SCALE, precision = PRICE_PR
     const exact = BigInt(`${whole}${fraction.padEnd(scale, '0')}`);
     return text.startsWith('-') ? -exact : exact;
   }
-  const scaled = BigInt(value * 10 ** pad);
+  const scaled = value * 10 ** pad;
   return text.charCodeAt(0) === 45 ? -scaled : scaled;
 }
 
@@ -79,12 +87,25 @@ type Column = { name: string; data: ArrayLike<unknown>; encoding?: typeof DELTA 
  * A Parquet file written row group by row group: `add` takes column values, `take` hands back the
  * bytes written since the last call, `finish` the footer. The writer keeps only the groups'
  * metadata.
+ *
+ * DECIMAL columns are written as the plain INT64 they are stored as, and annotated DECIMAL in the
+ * footer only: hyparquet-writer turns every value of a DECIMAL column into a bigint, and packs
+ * deltas with bigint arithmetic unless the values are numbers in 32-bit range — most of an
+ * export's time. Given unscaled integers (numbers or bigints), the bytes are the same.
  */
 class ParquetStream {
   private readonly bytes = new ByteWriter();
   private readonly writer: ParquetWriter;
+  private readonly decimals: { element: SchemaElement; annotation: Partial<SchemaElement> }[] = [];
   constructor(schema: SchemaElement[]) {
-    this.writer = new ParquetWriter({ writer: this.bytes, schema, createdBy: 'market-data-pipeline' });
+    const plain = schema.map((e) => {
+      if (e.converted_type !== 'DECIMAL') return e;
+      const { converted_type, logical_type, precision, scale, ...rest } = e;
+      const element = { ...rest };
+      this.decimals.push({ element, annotation: { converted_type, logical_type, precision, scale } });
+      return element;
+    });
+    this.writer = new ParquetWriter({ writer: this.bytes, schema: plain, createdBy: 'market-data-pipeline' });
   }
   group(columns: Column[]): Uint8Array {
     const rows = columns[0]!.data.length;
@@ -92,6 +113,19 @@ class ParquetStream {
     return this.take();
   }
   finish(): Uint8Array {
+    // The footer's DECIMAL statistics are unscaled values: bigints (a number would be scaled again).
+    const names = new Set(this.decimals.map((d) => d.element.name));
+    for (const group of this.writer.row_groups) {
+      for (const chunk of group.columns) {
+        const stats = chunk.meta_data?.statistics;
+        if (!stats || !names.has(chunk.meta_data!.path_in_schema.at(-1)!)) continue;
+        for (const key of ['min_value', 'max_value', 'min', 'max'] as const) {
+          const v = stats[key];
+          if (typeof v === 'number') stats[key] = BigInt(v);
+        }
+      }
+    }
+    for (const { element, annotation } of this.decimals) Object.assign(element, annotation);
     void this.writer.finish();
     return this.take();
   }
@@ -99,6 +133,39 @@ class ParquetStream {
   take(): Uint8Array {
     const out = this.bytes.getBytes().slice();
     this.bytes.index = 0; // `offset` keeps counting: the footer's offsets are the file's
+    return out;
+  }
+}
+
+/** A volume (a number, or the database's text of a bigint) as a number while exact, else a bigint. */
+const int64Value = (v: number | string): number | bigint => {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : BigInt(v);
+};
+
+/**
+ * A row group's INT64 column of unscaled values: exact integers in a Float64Array (no bigint per
+ * value), turned into an array of numbers and bigints if a value is beyond a double's integers.
+ */
+class Int64Column {
+  numbers: Float64Array;
+  mixed: (number | bigint)[] | undefined;
+  constructor(readonly size: number) {
+    this.numbers = new Float64Array(size);
+  }
+  set(i: number, value: number | bigint): void {
+    if (this.mixed) this.mixed[i] = value;
+    else if (typeof value === 'number') this.numbers[i] = value;
+    else {
+      this.mixed = Array.from(this.numbers);
+      this.mixed[i] = value;
+    }
+  }
+  /** The first n values, and a fresh column for the next group. */
+  take(n: number): ArrayLike<number | bigint> {
+    const out = this.mixed ? this.mixed.slice(0, n) : this.numbers.subarray(0, n);
+    this.numbers = new Float64Array(this.size);
+    this.mixed = undefined;
     return out;
   }
 }
@@ -113,18 +180,16 @@ export async function* parquetLong(batches: AsyncIterable<ExportRow[]>, groupRow
   let n = 0;
   let dates = new Int32Array(groupRows);
   let tickers: string[] = [];
-  let prices = PRICE_FIELDS.map(() => new BigInt64Array(groupRows));
-  let volumes = new BigInt64Array(groupRows);
+  const prices = PRICE_FIELDS.map(() => new Int64Column(groupRows));
+  const volumes = new Int64Column(groupRows);
   const flush = () => {
     const out = file.group([
       { name: 'date', data: dates.subarray(0, n) }, { name: 'ticker', data: tickers },
-      ...PRICE_FIELDS.map((f, i) => ({ name: f, data: prices[i]!.subarray(0, n), encoding: DELTA })), { name: 'volume', data: volumes.subarray(0, n), encoding: DELTA },
+      ...PRICE_FIELDS.map((f, i) => ({ name: f, data: prices[i]!.take(n), encoding: DELTA })), { name: 'volume', data: volumes.take(n), encoding: DELTA },
     ]);
     n = 0;
     dates = new Int32Array(groupRows);
     tickers = [];
-    prices = PRICE_FIELDS.map(() => new BigInt64Array(groupRows));
-    volumes = new BigInt64Array(groupRows);
     return out;
   };
   yield file.take(); // the PAR1 magic: something to answer with at once
@@ -132,8 +197,8 @@ export async function* parquetLong(batches: AsyncIterable<ExportRow[]>, groupRow
     for (const r of rows) {
       dates[n] = epochDay(r.date);
       tickers.push(r.ticker);
-      for (let i = 0; i < PRICE_FIELDS.length; i++) prices[i]![n] = unscaled(r[PRICE_FIELDS[i]!]);
-      volumes[n] = BigInt(r.volume);
+      for (let i = 0; i < PRICE_FIELDS.length; i++) prices[i]!.set(n, unscaledValue(r[PRICE_FIELDS[i]!]));
+      volumes.set(n, int64Value(r.volume));
       if (++n === groupRows) yield flush();
     }
   }
