@@ -81,7 +81,9 @@ const volumeElement = (name: string, required: boolean): SchemaElement => ({
   name, type: 'INT64', repetition_type: required ? 'REQUIRED' : 'OPTIONAL',
 });
 
-type Column = { name: string; data: ArrayLike<unknown>; encoding?: typeof DELTA };
+/** `bounds`: the column's min and max, given (the writer's own statistics compare value by value). */
+type Column = { name: string; data: ArrayLike<unknown>; encoding?: typeof DELTA; bounds?: Bounds };
+type Bounds = { min: number | bigint; max: number | bigint };
 
 /**
  * A Parquet file written row group by row group: `add` takes column values, `take` hands back the
@@ -109,7 +111,13 @@ class ParquetStream {
   }
   group(columns: Column[]): Uint8Array {
     const rows = columns[0]!.data.length;
-    if (rows) void this.writer.write({ columnData: columns as never, rowGroupSize: rows });
+    if (rows) {
+      void this.writer.write({ columnData: columns.map((c) => (c.bounds ? { ...c, statistics: false } : c)) as never, rowGroupSize: rows });
+      const chunks = this.writer.row_groups.at(-1)!.columns;
+      columns.forEach((c, i) => {
+        if (c.bounds) chunks[i]!.meta_data!.statistics = { min_value: BigInt(c.bounds.min), max_value: BigInt(c.bounds.max), null_count: 0n };
+      });
+    }
     return this.take();
   }
   finish(): Uint8Array {
@@ -161,12 +169,19 @@ class Int64Column {
       this.mixed[i] = value;
     }
   }
-  /** The first n values, and a fresh column for the next group. */
-  take(n: number): ArrayLike<number | bigint> {
-    const out = this.mixed ? this.mixed.slice(0, n) : this.numbers.subarray(0, n);
+  /** The first n values (n > 0) and their bounds; the column starts afresh for the next group. */
+  take(n: number): { data: ArrayLike<number | bigint>; bounds: Bounds } {
+    const data = this.mixed ? this.mixed.slice(0, n) : this.numbers.subarray(0, n);
+    let min = data[0]!;
+    let max = min;
+    for (let i = 1; i < n; i++) {
+      const v = data[i]!;
+      if (v < min) min = v;
+      else if (v > max) max = v;
+    }
     this.numbers = new Float64Array(this.size);
     this.mixed = undefined;
-    return out;
+    return { data, bounds: { min, max } };
   }
 }
 
@@ -185,7 +200,7 @@ export async function* parquetLong(batches: AsyncIterable<ExportRow[]>, groupRow
   const flush = () => {
     const out = file.group([
       { name: 'date', data: dates.subarray(0, n) }, { name: 'ticker', data: tickers },
-      ...PRICE_FIELDS.map((f, i) => ({ name: f, data: prices[i]!.take(n), encoding: DELTA })), { name: 'volume', data: volumes.take(n), encoding: DELTA },
+      ...PRICE_FIELDS.map((f, i) => ({ name: f, ...prices[i]!.take(n), encoding: DELTA })), { name: 'volume', ...volumes.take(n), encoding: DELTA },
     ]);
     n = 0;
     dates = new Int32Array(groupRows);
