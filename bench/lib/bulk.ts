@@ -2,9 +2,11 @@
 //   import: one long CSV (every ticker's bars, date by date, as a vendor dump) through
 //           `market-data import` (time, peak RSS of that process) against plain COPY of the same
 //           file into a bare table without indexes, timed before and after the import (the mean:
-//           the host's speed drifts);
-//   export: the imported rows out of the service as CSV and as Parquet — rows/s, bytes, the
-//           service's RSS growth while each streams, and health probes answered meanwhile.
+//           the host's speed drifts); and, for scale, COPY of it straight into the empty
+//           market_data (its indexes, checks and triggers; no validation, no merge), emptied again;
+//   export: the imported rows out of the service in each format of `formats` (BENCH_EXPORT_FORMATS,
+//           csv,parquet,csv,parquet by default) — rows/s, bytes, the service's RSS growth while
+//           each streams, and health probes answered meanwhile.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +21,8 @@ import { createDatabase, dropDatabase } from './seed.ts';
 export interface ImportBench {
   rows: number; file_mb: number; import_s: number; import_rows_per_s: number; peak_rss_mb: number;
   copy_s: number[]; copy_rows_per_s: number; ratio: number; exit_code: number | null;
+  /** COPY straight into market_data: what its indexes and triggers alone allow. */
+  copy_into_market_data_s: number; copy_into_market_data_rows_per_s: number;
 }
 export interface ExportBench { format: string; rows: number; seconds: number; rows_per_s: number; bytes: number; rss_growth_mb: number; health_max_ms: number; health_probes: number }
 
@@ -57,6 +61,22 @@ async function plainCopy(url: string, file: string): Promise<number> {
   }
 }
 
+/** COPY of the file into the empty market_data itself, timed, then TRUNCATE (its triggers reset the counts). */
+async function copyIntoMarketData(url: string, file: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const started = process.hrtime.bigint();
+    await pipeline(fs.createReadStream(file), client.query(copyFrom('COPY market_data (ticker, date, open, high, low, close, volume) FROM STDIN (FORMAT csv, HEADER true)')));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await client.query('TRUNCATE market_data');
+    await client.query('VACUUM market_data');
+    return seconds;
+  } finally {
+    await client.end();
+  }
+}
+
 /** The import against plain COPY; leaves the imported database for the export part. */
 export async function importBench(url: string, tickers: number, days: number, log: (line: string) => void): Promise<ImportBench> {
   const file = path.join(os.tmpdir(), `bench-long-${process.pid}.csv`);
@@ -69,6 +89,8 @@ export async function importBench(url: string, tickers: number, days: number, lo
     const rows = tickers * days;
     const copyBefore = await plainCopy(url, file);
     log(`import: plain COPY of ${rows} rows in ${copyBefore.toFixed(1)} s`);
+    const intoMarketData = await copyIntoMarketData(url, file);
+    log(`import: COPY straight into market_data in ${intoMarketData.toFixed(1)} s`);
     const { code, seconds: importS, peakMb: peak, output } = await runCli('dist/cli/market-data.js', ['import', file], { DATABASE_URL: url });
     if (code !== 0) throw new Error(`market-data import exited ${code}:\n${output.slice(-3000)}`);
     log(`import: ${rows} rows in ${importS.toFixed(1)} s, peak RSS ${peak.toFixed(0)} MB`);
@@ -77,6 +99,7 @@ export async function importBench(url: string, tickers: number, days: number, lo
     return {
       rows, file_mb: fs.statSync(file).size / 2 ** 20, import_s: importS, import_rows_per_s: Math.round(rows / importS), peak_rss_mb: peak,
       copy_s: [copyBefore, copyAfter], copy_rows_per_s: Math.round(rows / copyS), ratio: copyS / importS, exit_code: code,
+      copy_into_market_data_s: intoMarketData, copy_into_market_data_rows_per_s: Math.round(rows / intoMarketData),
     };
   } finally {
     fs.rmSync(file, { force: true });
@@ -89,11 +112,11 @@ function rssMb(pid: number): number {
 }
 
 /** Each format's whole export from the service, one after the other; then the database is dropped. */
-export async function exportBench(url: string, rows: number, log: (line: string) => void): Promise<ExportBench[]> {
+export async function exportBench(url: string, rows: number, formats: string[], log: (line: string) => void): Promise<ExportBench[]> {
   const service = await startService({ DATABASE_URL: url, WORKERS: '1', LOG_LEVEL: 'warn', ETL_ENABLED: 'false', REQUEST_TIMEOUT_MS: '60000' });
   const out: ExportBench[] = [];
   try {
-    for (const format of ['csv', 'parquet', 'csv', 'parquet']) {
+    for (const format of formats) {
       const base = rssMb(service.proc.pid!);
       let peak = base;
       const sample = setInterval(() => { peak = Math.max(peak, rssMb(service.proc.pid!)); }, 50);

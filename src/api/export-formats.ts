@@ -7,11 +7,10 @@ import {
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet';
 import type { ExportRow } from '../db/market-data-export.ts';
+import { PRICE_FIELDS, PRICE_SCALE } from '../model/bar.ts';
 
 /** Every exported price fits DECIMAL(18,6): stored ones are NUMERIC(15,6); adjusted ones may grow up to 1,000×. */
-export const PRICE_PRECISION = 18;
-export const PRICE_SCALE = 6;
-const PRICE_FIELDS = ['open', 'high', 'low', 'close'] as const;
+const PRICE_PRECISION = 18;
 export type WideField = (typeof PRICE_FIELDS)[number] | 'volume';
 
 /**
@@ -19,7 +18,7 @@ export type WideField = (typeof PRICE_FIELDS)[number] | 'volume';
  * requests wait meanwhile: small groups keep that wait short, at a small cost in file size
  * (measured in docs/performance.md).
  */
-export const PARQUET_ROW_GROUP = 10_000;
+const PARQUET_ROW_GROUP = 10_000;
 /**
  * Integer columns (scaled prices, volumes) as deltas: half the bytes of PLAIN + Snappy, and less
  * to compress (BYTE_STREAM_SPLIT is smaller still, but DuckDB reads it only for floats).
@@ -28,8 +27,16 @@ const DELTA = 'DELTA_BINARY_PACKED' as const;
 
 /** "150.1" → 150100000n at scale 6: exact, or an error for text that is not such a decimal. */
 export function unscaled(text: string, scale = PRICE_SCALE, precision = PRICE_PRECISION): bigint {
-  // Fast path, one pass over the characters: up to 15 digits the scaled value is an exact integer
-  // in a double (< 2^53). A million rows are four million prices.
+  const value = unscaledValue(text, scale, precision);
+  return typeof value === 'bigint' ? value : BigInt(value);
+}
+
+/**
+ * unscaled as a number while it is exact in a double (up to 15 digits: every stored price), as a
+ * bigint beyond: a million rows are four million prices, and a bigint each is most of the work.
+ */
+export function unscaledValue(text: string, scale = PRICE_SCALE, precision = PRICE_PRECISION): number | bigint {
+  // One pass over the characters: up to 15 digits the scaled value is an exact integer in a double.
   let value = 0;
   let digits = 0;
   let places = -1;
@@ -54,7 +61,7 @@ export function unscaled(text: string, scale = PRICE_SCALE, precision = PRICE_PR
     const exact = BigInt(`${whole}${fraction.padEnd(scale, '0')}`);
     return text.startsWith('-') ? -exact : exact;
   }
-  const scaled = BigInt(value * 10 ** pad);
+  const scaled = value * 10 ** pad;
   return text.charCodeAt(0) === 45 ? -scaled : scaled;
 }
 
@@ -73,25 +80,59 @@ const volumeElement = (name: string, required: boolean): SchemaElement => ({
   name, type: 'INT64', repetition_type: required ? 'REQUIRED' : 'OPTIONAL',
 });
 
-type Column = { name: string; data: ArrayLike<unknown>; encoding?: typeof DELTA };
+/** `bounds`: the column's min and max, given (the writer's own statistics compare value by value). */
+type Column = { name: string; data: ArrayLike<unknown>; encoding?: typeof DELTA; bounds?: Bounds };
+type Bounds = { min: number | bigint; max: number | bigint };
 
 /**
  * A Parquet file written row group by row group: `add` takes column values, `take` hands back the
  * bytes written since the last call, `finish` the footer. The writer keeps only the groups'
  * metadata.
+ *
+ * DECIMAL columns are written as the plain INT64 they are stored as, and annotated DECIMAL in the
+ * footer only: hyparquet-writer turns every value of a DECIMAL column into a bigint, and packs
+ * deltas with bigint arithmetic unless the values are numbers in 32-bit range — most of an
+ * export's time. Given unscaled integers (numbers or bigints), the bytes are the same.
  */
 class ParquetStream {
   private readonly bytes = new ByteWriter();
   private readonly writer: ParquetWriter;
+  private readonly decimals: { element: SchemaElement; annotation: Partial<SchemaElement> }[] = [];
   constructor(schema: SchemaElement[]) {
-    this.writer = new ParquetWriter({ writer: this.bytes, schema, createdBy: 'market-data-pipeline' });
+    const plain = schema.map((e) => {
+      if (e.converted_type !== 'DECIMAL') return e;
+      const { converted_type, logical_type, precision, scale, ...rest } = e;
+      const element = { ...rest };
+      this.decimals.push({ element, annotation: { converted_type, logical_type, precision, scale } });
+      return element;
+    });
+    this.writer = new ParquetWriter({ writer: this.bytes, schema: plain, createdBy: 'market-data-pipeline' });
   }
   group(columns: Column[]): Uint8Array {
     const rows = columns[0]!.data.length;
-    if (rows) void this.writer.write({ columnData: columns as never, rowGroupSize: rows });
+    if (rows) {
+      void this.writer.write({ columnData: columns.map((c) => (c.bounds ? { ...c, statistics: false } : c)) as never, rowGroupSize: rows });
+      const chunks = this.writer.row_groups.at(-1)!.columns;
+      columns.forEach((c, i) => {
+        if (c.bounds) chunks[i]!.meta_data!.statistics = { min_value: BigInt(c.bounds.min), max_value: BigInt(c.bounds.max), null_count: 0n };
+      });
+    }
     return this.take();
   }
   finish(): Uint8Array {
+    // The footer's DECIMAL statistics are unscaled values: bigints (a number would be scaled again).
+    const names = new Set(this.decimals.map((d) => d.element.name));
+    for (const group of this.writer.row_groups) {
+      for (const chunk of group.columns) {
+        const stats = chunk.meta_data?.statistics;
+        if (!stats || !names.has(chunk.meta_data!.path_in_schema.at(-1)!)) continue;
+        for (const key of ['min_value', 'max_value', 'min', 'max'] as const) {
+          const v = stats[key];
+          if (typeof v === 'number') stats[key] = BigInt(v);
+        }
+      }
+    }
+    for (const { element, annotation } of this.decimals) Object.assign(element, annotation);
     void this.writer.finish();
     return this.take();
   }
@@ -100,6 +141,46 @@ class ParquetStream {
     const out = this.bytes.getBytes().slice();
     this.bytes.index = 0; // `offset` keeps counting: the footer's offsets are the file's
     return out;
+  }
+}
+
+/** A volume (a number, or the database's text of a bigint) as a number while exact, else a bigint. */
+const int64Value = (v: number | string): number | bigint => {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : BigInt(v);
+};
+
+/**
+ * A row group's INT64 column of unscaled values: exact integers in a Float64Array (no bigint per
+ * value), turned into an array of numbers and bigints if a value is beyond a double's integers.
+ */
+class Int64Column {
+  numbers: Float64Array;
+  mixed: (number | bigint)[] | undefined;
+  constructor(readonly size: number) {
+    this.numbers = new Float64Array(size);
+  }
+  set(i: number, value: number | bigint): void {
+    if (this.mixed) this.mixed[i] = value;
+    else if (typeof value === 'number') this.numbers[i] = value;
+    else {
+      this.mixed = Array.from(this.numbers);
+      this.mixed[i] = value;
+    }
+  }
+  /** The first n values (n > 0) and their bounds; the column starts afresh for the next group. */
+  take(n: number): { data: ArrayLike<number | bigint>; bounds: Bounds } {
+    const data = this.mixed ? this.mixed.slice(0, n) : this.numbers.subarray(0, n);
+    let min = data[0]!;
+    let max = min;
+    for (let i = 1; i < n; i++) {
+      const v = data[i]!;
+      if (v < min) min = v;
+      else if (v > max) max = v;
+    }
+    this.numbers = new Float64Array(this.size);
+    this.mixed = undefined;
+    return { data, bounds: { min, max } };
   }
 }
 
@@ -113,18 +194,16 @@ export async function* parquetLong(batches: AsyncIterable<ExportRow[]>, groupRow
   let n = 0;
   let dates = new Int32Array(groupRows);
   let tickers: string[] = [];
-  let prices = PRICE_FIELDS.map(() => new BigInt64Array(groupRows));
-  let volumes = new BigInt64Array(groupRows);
+  const prices = PRICE_FIELDS.map(() => new Int64Column(groupRows));
+  const volumes = new Int64Column(groupRows);
   const flush = () => {
     const out = file.group([
       { name: 'date', data: dates.subarray(0, n) }, { name: 'ticker', data: tickers },
-      ...PRICE_FIELDS.map((f, i) => ({ name: f, data: prices[i]!.subarray(0, n), encoding: DELTA })), { name: 'volume', data: volumes.subarray(0, n), encoding: DELTA },
+      ...PRICE_FIELDS.map((f, i) => ({ name: f, ...prices[i]!.take(n), encoding: DELTA })), { name: 'volume', ...volumes.take(n), encoding: DELTA },
     ]);
     n = 0;
     dates = new Int32Array(groupRows);
     tickers = [];
-    prices = PRICE_FIELDS.map(() => new BigInt64Array(groupRows));
-    volumes = new BigInt64Array(groupRows);
     return out;
   };
   yield file.take(); // the PAR1 magic: something to answer with at once
@@ -132,8 +211,8 @@ export async function* parquetLong(batches: AsyncIterable<ExportRow[]>, groupRow
     for (const r of rows) {
       dates[n] = epochDay(r.date);
       tickers.push(r.ticker);
-      for (let i = 0; i < PRICE_FIELDS.length; i++) prices[i]![n] = unscaled(r[PRICE_FIELDS[i]!]);
-      volumes[n] = BigInt(r.volume);
+      for (let i = 0; i < PRICE_FIELDS.length; i++) prices[i]!.set(n, unscaledValue(r[PRICE_FIELDS[i]!]));
+      volumes.set(n, int64Value(r.volume));
       if (++n === groupRows) yield flush();
     }
   }
@@ -146,7 +225,7 @@ export const ndjsonLines = (rows: ExportRow[]): string =>
   rows.map((r) => `{"date":"${r.date}","ticker":"${r.ticker}","open":${r.open},"high":${r.high},"low":${r.low},"close":${r.close},"volume":${r.volume}}\n`).join('');
 
 const arrowPrice = () => new Decimal(PRICE_SCALE, PRICE_PRECISION, 128);
-export const ARROW_SCHEMA = new Schema([
+const ARROW_SCHEMA = new Schema([
   new Field('date', new DateDay(), false), new Field('ticker', new Utf8(), false),
   ...PRICE_FIELDS.map((f) => new Field(f, arrowPrice(), false)), new Field('volume', new Int64(), false),
 ]);
@@ -175,7 +254,7 @@ export function arrowBatch(rows: ExportRow[]): RecordBatch {
 }
 
 /** One date of the wide layout: the field's value per ticker column, null where a ticker has no bar. */
-export interface WideRow { date: string; values: (string | null)[] }
+interface WideRow { date: string; values: (string | null)[] }
 
 /**
  * Rows in (date, ticker) order → one row per date. A date's rows may straddle two batches, so

@@ -18,6 +18,7 @@ import { pinReadContext } from '../db/read-context.ts';
 import { invalid, problemResponses } from './errors.ts';
 import { arrowBatch, ndjsonLines, parquetLong, parquetWide, wideCsvHeader, wideCsvLines, wideRows, type WideField } from './export-formats.ts';
 import { listFilters, StringEnum } from './schemas.ts';
+import { tickerList } from '../model/bar.ts';
 
 export const CSV_HEADER = 'date,ticker,open,high,low,close,volume';
 
@@ -61,12 +62,26 @@ async function* tracked(batches: AsyncGenerator<ExportRow[]>, first: ExportRow[]
   }
 }
 
-/** A text file: `head`, then each batch's lines (the first batch's with the head, in one chunk). */
-async function* text<T>(head: string, batches: AsyncIterable<T>, lines: (batch: T) => string): AsyncGenerator<string> {
+/**
+ * Values per chunk of a text export (256 long rows). A batch's text in one string would be hundreds
+ * of kilobytes: V8 puts such strings in its large-object space, freed only by full collections;
+ * chunks of a few tens of kilobytes die young.
+ */
+const TEXT_CHUNK_VALUES = 2048;
+
+/**
+ * A text file: `head`, then each batch's lines a chunk at a time (the first chunk with the head);
+ * `width`: values per row.
+ */
+async function* text<R>(head: string, batches: AsyncIterable<R[]>, lines: (rows: R[]) => string, width = 8): AsyncGenerator<string> {
+  const size = Math.max(1, Math.floor(TEXT_CHUNK_VALUES / width));
   let first = true;
   for await (const batch of batches) {
-    yield first ? `${head}${lines(batch)}` : lines(batch);
-    first = false;
+    for (let i = 0; i < batch.length; i += size) {
+      const chunk = lines(batch.length <= size ? batch : batch.slice(i, i + size));
+      yield first ? `${head}${chunk}` : chunk;
+      first = false;
+    }
   }
   if (first) yield head;
 }
@@ -160,7 +175,7 @@ const plugin: FastifyPluginAsync<ExportOptions> = async (fastify, { db, idleTime
     if (q.start_date && q.end_date && q.start_date > q.end_date) {
       throw invalid([{ field: 'start_date', message: 'must be on or before end_date' }]);
     }
-    const tickers = q.ticker && [...new Set(q.ticker.flatMap((v) => v.split(',')).map((t) => t.trim().toUpperCase()).filter(Boolean))].sort();
+    const tickers = q.ticker && tickerList(q.ticker).sort();
     const filter: ListFilter = {
       tickers: tickers?.length ? tickers : undefined, startDate: q.start_date, endDate: q.end_date, order: q.order, interval: q.interval, adjustment: q.adjustment,
     };
@@ -180,7 +195,7 @@ const plugin: FastifyPluginAsync<ExportOptions> = async (fastify, { db, idleTime
     let body: Readable;
     if (wide) {
       const dates = wideRows(rows, tickerColumns, wide);
-      body = Readable.from(q.format === 'parquet' ? parquetWide(readAhead(dates), tickerColumns, wide) : text(wideCsvHeader(tickerColumns), dates, wideCsvLines), { objectMode: false });
+      body = Readable.from(q.format === 'parquet' ? parquetWide(readAhead(dates), tickerColumns, wide) : text(wideCsvHeader(tickerColumns), dates, wideCsvLines, tickerColumns.length + 1), { objectMode: false });
     } else if (q.format === 'arrow') {
       // The writer turns record batches into IPC messages, minding the response's back-pressure.
       // pipeline: destroying the body (a cut export) destroys the batches' reader too.

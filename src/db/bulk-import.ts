@@ -1,7 +1,8 @@
 // A bulk import's staging on a server: the checked rows are COPYed into a temporary table of the
-// import's session, duplicates found there, and each ticker merged into market_data by the
-// loader's upsert (market-data.ts) in a transaction of its own: one ticker whole or not at all,
-// rows whose values did not change left untouched (updated_at too).
+// import's session, duplicates found there by the index the merge reads through, and the tickers merged into market_data by the
+// loader's upsert (market-data.ts), a group of them per statement and transaction (one ticker
+// alone when its group failed): each ticker whole or not at all, rows whose values did not change
+// left untouched (updated_at too).
 import type { Queryable } from './database.ts';
 import { upsertFrom, type UpsertCounts } from './market-data.ts';
 
@@ -15,23 +16,33 @@ CREATE TEMP TABLE import_staging (
 /** Text format: the rows are checked first, so no value holds a tab, a backslash or a newline. */
 export const COPY_STAGING = 'COPY import_staging (ticker, date, open, high, low, close, volume, file, line) FROM STDIN';
 
-/** After the COPY: the merge reads one ticker at a time through this index. */
-export const INDEX_STAGING = 'CREATE INDEX ON import_staging (ticker, date); ANALYZE import_staging';
+const UNIQUE_INDEX = 'CREATE UNIQUE INDEX import_staging_key ON import_staging (ticker, date)';
 
 export interface StagedDuplicate { ticker: string; date: string; file: number; line: number }
 
-/** Rows whose (ticker, date) was staged more than once: neither copy is trusted, all are removed. */
-export async function removeStagedDuplicates(session: Queryable): Promise<StagedDuplicate[]> {
+/**
+ * After the COPY: the merge reads tickers through a unique (ticker, date) index, whose build also
+ * tells whether a (ticker, date) came twice. Only then are such rows looked for (a GROUP BY over
+ * every staged row) and removed, neither copy trusted; they are returned.
+ */
+export async function indexStaging(session: Queryable): Promise<StagedDuplicate[]> {
+  let removed: StagedDuplicate[] = [];
+  try {
+    await session.exec(UNIQUE_INDEX);
+  } catch (err) {
+    if ((err as { code?: string }).code !== '23505') throw err;
+    removed = await removeStagedDuplicates(session);
+    await session.exec(UNIQUE_INDEX);
+  }
+  await session.exec('ANALYZE import_staging');
+  return removed;
+}
+
+async function removeStagedDuplicates(session: Queryable): Promise<StagedDuplicate[]> {
   const { rows } = await session.query<StagedDuplicate>(`DELETE FROM import_staging s
 USING (SELECT ticker, date FROM import_staging GROUP BY ticker, date HAVING count(*) > 1) d
 WHERE s.ticker = d.ticker AND s.date = d.date
 RETURNING s.ticker, s.date::text AS date, s.file, s.line::int AS line`);
-  return rows;
-}
-
-export async function stagedTickers(session: Queryable): Promise<{ ticker: string; rows: number }[]> {
-  const { rows } = await session.query<{ ticker: string; rows: number }>(
-    'SELECT ticker, count(*)::int AS rows FROM import_staging GROUP BY ticker ORDER BY ticker');
   return rows;
 }
 
@@ -42,4 +53,21 @@ export async function mergeStagedTicker(session: Queryable, ticker: string, stag
   const { rows } = await session.query<{ inserted: number; updated: number }>(MERGE_SQL, [ticker], { name: 'import_merge_ticker' });
   const { inserted, updated } = rows[0]!;
   return { inserted: Number(inserted), updated: Number(updated), unchanged: staged - Number(inserted) - Number(updated) };
+}
+
+// In date order: market_data's (date, ticker) index then takes the group in one pass over its
+// pages, not one pass per ticker.
+const MERGE_MANY_SQL = upsertFrom(
+  '(SELECT ticker, date, open, high, low, close, volume FROM import_staging WHERE ticker = ANY($1::varchar[]) ORDER BY date, ticker) AS s', true);
+
+/** Several tickers' staged rows into market_data in one statement (the caller holds the transaction). */
+export async function mergeStagedTickers(session: Queryable, tickers: { ticker: string; rows: number }[]): Promise<Map<string, UpsertCounts>> {
+  const { rows } = await session.query<{ ticker: string; inserted: number; updated: number }>(
+    MERGE_MANY_SQL, [tickers.map((t) => t.ticker)], { name: 'import_merge_tickers' });
+  const changed = new Map(rows.map((r) => [r.ticker, r]));
+  return new Map(tickers.map(({ ticker, rows: staged }) => {
+    const inserted = Number(changed.get(ticker)?.inserted ?? 0);
+    const updated = Number(changed.get(ticker)?.updated ?? 0);
+    return [ticker, { inserted, updated, unchanged: staged - inserted - updated }];
+  }));
 }

@@ -99,7 +99,7 @@ long_bars AS (
 }
 
 /** One fold of the pending ranges, of every ticker or of the first `maxTickers`; returns how many tickers (0 if another session is at it). */
-async function foldDerivedBarsOnce(db: Queryable, maxTickers?: number): Promise<number> {
+export async function foldDerivedBarsOnce(db: Queryable, maxTickers?: number): Promise<number> {
   const { rows } = await db.query<{ folded: number | string }>('SELECT fold_derived_bars($1::bigint) AS folded', [maxTickers ?? null], { name: 'fold_derived_bars' });
   return Number(rows[0]!.folded);
 }

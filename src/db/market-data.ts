@@ -173,8 +173,8 @@ export interface UpsertCounts { inserted: number; updated: number; unchanged: nu
 
 // One statement per batch: unnest turns seven arrays into rows (7 bind parameters whatever the
 // batch size), a row whose values did not change is left alone by the IS DISTINCT FROM guard, and
-// `xmax = 0` tells a fresh insert from an update in RETURNING.
-export const upsertFrom = (source: string) => `WITH upserted AS (
+// `xmax = 0` tells a fresh insert from an update in RETURNING. `byTicker`: one count row per ticker.
+export const upsertFrom = (source: string, byTicker = false) => `WITH upserted AS (
   INSERT INTO market_data AS m (ticker, date, open, high, low, close, volume)
   SELECT ticker, date, open, high, low, close, volume FROM ${source}
   ON CONFLICT (ticker, date) DO UPDATE SET
@@ -182,9 +182,9 @@ export const upsertFrom = (source: string) => `WITH upserted AS (
     volume = EXCLUDED.volume, updated_at = now()
   WHERE (m.open, m.high, m.low, m.close, m.volume)
     IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume)
-  RETURNING xmax = 0 AS inserted
+  RETURNING ${byTicker ? 'ticker, ' : ''}xmax = 0 AS inserted
 )
-SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM upserted`;
+SELECT ${byTicker ? 'ticker, ' : ''}count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM upserted${byTicker ? ' GROUP BY ticker' : ''}`;
 
 const UNNEST_BARS = 'unnest($1::varchar[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::bigint[]) AS b(ticker, date, open, high, low, close, volume)';
 export const UPSERT_SQL = upsertFrom(UNNEST_BARS);

@@ -1,7 +1,7 @@
 // A bulk import of files (sources/csv/files.ts): every row is checked by the transformer's rules
 // as it is read (one row in memory at a time on a server), rows that break one are listed with
-// their reason, and the rest go in one ticker at a time, whole or not at all, through the
-// loader's upsert — rows that did not change are left untouched.
+// their reason, and the rest go in whole tickers, each whole or not at all, through the loader's
+// upsert — rows that did not change are left untouched.
 //
 // On a server the checked rows are COPYed into a staging table of the import's session and merged
 // from there (db/bulk-import.ts): the database does the heavy lifting at COPY's speed. The
@@ -9,8 +9,8 @@
 // loaded in batches, as the ETL loads them (db/profile.ts says why it differs).
 import { foldCounts } from '../db/counts.ts';
 import type { Database, Queryable } from '../db/database.ts';
-import { foldDerivedBars } from '../db/derived-bars.ts';
-import { COPY_STAGING, CREATE_STAGING, INDEX_STAGING, mergeStagedTicker, removeStagedDuplicates, stagedTickers } from '../db/bulk-import.ts';
+import { foldDerivedBars, foldDerivedBarsOnce } from '../db/derived-bars.ts';
+import { COPY_STAGING, CREATE_STAGING, indexStaging, mergeStagedTicker, mergeStagedTickers } from '../db/bulk-import.ts';
 import { upsertBars, type UpsertCounts } from '../db/market-data.ts';
 import { profileOf } from '../db/profile.ts';
 import { parseTicker, type Bar } from '../model/bar.ts';
@@ -93,31 +93,94 @@ export async function bulkImport(db: Database, files: string[], sizes: number[],
 
 type Reject = (r: ImportRejection) => void;
 
+/**
+ * Rows merged per statement on a server: tickers' rows go in a group at a time (whole tickers), so
+ * a history of many short tickers needs few statements, and a group's transition tables (the count
+ * and derived-bar triggers) stay small.
+ */
+const GROUP_ROWS = 50_000;
+const FOLD_ROWS = 500_000;
+
 async function viaStaging(db: Database, rows: AsyncGenerator<Accepted[]>, files: string[], reject: Reject, result: ImportResult, options: ImportOptions): Promise<void> {
   await db.withSession(async (session) => {
     await session.exec(CREATE_STAGING);
     try {
+      // Rows staged per ticker, counted on the way (a GROUP BY afterwards would read them all again).
+      const staged = new Map<string, number>();
       async function* copyText(): AsyncGenerator<string> {
         for await (const batch of rows) {
           let text = '';
-          for (const { bar: b, file, line } of batch) text += `${b.ticker}\t${b.date}\t${b.open}\t${b.high}\t${b.low}\t${b.close}\t${b.volume}\t${file}\t${line}\n`;
+          for (const { bar: b, file, line } of batch) {
+            text += `${b.ticker}\t${b.date}\t${b.open}\t${b.high}\t${b.low}\t${b.close}\t${b.volume}\t${file}\t${line}\n`;
+            staged.set(b.ticker, (staged.get(b.ticker) ?? 0) + 1);
+          }
           if (text) yield text;
         }
       }
       await session.copyFrom!(COPY_STAGING, copyText());
-      await session.exec(INDEX_STAGING);
-      for (const d of await removeStagedDuplicates(session)) {
+      for (const d of await indexStaging(session)) {
         reject({ file: files[d.file]!, line: d.line, ticker: d.ticker, date: d.date, reason: 'duplicate date' });
+        staged.set(d.ticker, staged.get(d.ticker)! - 1);
       }
-      const tickers = await stagedTickers(session);
-      for (const [i, { ticker, rows: staged }] of tickers.entries()) {
-        result.tickers.push(await inTransaction(session, ticker, staged, options.dryRun, () => mergeStagedTicker(session, ticker, staged)));
-        options.onProgress?.('merge', i + 1, tickers.length);
+      const tickers = [...staged].filter(([, n]) => n > 0).map(([ticker, n]) => ({ ticker, rows: n }))
+        .sort((a, b) => (a.ticker < b.ticker ? -1 : 1));
+      // While groups merge, the derived weeks and months of those merged before are remade on
+      // another connection (the server's second core), FOLD_ROWS at a time: a fold reads all of
+      // market_data whatever the number of tickers it remakes.
+      let folding: Promise<void> | undefined;
+      let unfolded = { tickers: 0, rows: 0 };
+      let merged = 0;
+      for (const group of groupsOf(tickers, GROUP_ROWS)) {
+        result.tickers.push(...await mergeGroup(session, group, options.dryRun));
+        merged += group.length;
+        options.onProgress?.('merge', merged, tickers.length);
+        if (options.dryRun) continue;
+        unfolded = { tickers: unfolded.tickers + group.length, rows: unfolded.rows + group.reduce((a, t) => a + t.rows, 0) };
+        if (!folding && unfolded.rows >= FOLD_ROWS) {
+          folding = foldDerivedBarsOnce(db, unfolded.tickers).then(() => { folding = undefined; }, () => { folding = undefined; });
+          unfolded = { tickers: 0, rows: 0 };
+        }
       }
+      await folding;
     } finally {
       await session.exec('DROP TABLE IF EXISTS import_staging');
     }
   });
+}
+
+type Staged = { ticker: string; rows: number };
+
+/** Consecutive tickers, whole, about `rows` rows a group. */
+function* groupsOf(tickers: Staged[], rows: number): Generator<Staged[]> {
+  let group: Staged[] = [];
+  let size = 0;
+  for (const t of tickers) {
+    group.push(t);
+    size += t.rows;
+    if (size >= rows) {
+      yield group;
+      group = [];
+      size = 0;
+    }
+  }
+  if (group.length) yield group;
+}
+
+/** A group of tickers in one statement and transaction; if that fails, each ticker alone. */
+async function mergeGroup(session: Queryable, group: Staged[], dryRun: boolean | undefined): Promise<TickerImport[]> {
+  if (group.length > 1) {
+    await session.exec('BEGIN');
+    try {
+      const counts = await mergeStagedTickers(session, group);
+      await session.exec(dryRun ? 'ROLLBACK' : 'COMMIT');
+      return group.map(({ ticker, rows }) => ({ ticker, rows, ...counts.get(ticker)! }));
+    } catch {
+      await session.exec('ROLLBACK');
+    }
+  }
+  const out: TickerImport[] = [];
+  for (const { ticker, rows } of group) out.push(await inTransaction(session, ticker, rows, dryRun, () => mergeStagedTicker(session, ticker, rows)));
+  return out;
 }
 
 /** One ticker in a transaction of the session: committed, or rolled back on an error or a dry run. */

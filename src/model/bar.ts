@@ -136,13 +136,54 @@ export function parseDate(raw: unknown, now: Date = new Date()): Parsed<string> 
   return { ok: true, value: raw };
 }
 
+/** Where a plain unsigned decimal (`\d+(\.\d+)?`) has its point (its length when it has none); -1 for other forms. */
+function pointOf(s: string): number {
+  let point = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46 && point === s.length && i > 0 && i < s.length - 1) point = i;
+    else if (c < 48 || c > 57) return -1;
+  }
+  return s.length ? point : -1;
+}
+
+/**
+ * a - b's sign for two decimal strings: plain unsigned ones (every price a bulk import checks) by
+ * their digits, without allocating; anything else by big.js.
+ */
+export function compareDecimals(a: string, b: string): number {
+  const ap = pointOf(a);
+  const bp = pointOf(b);
+  if (ap < 0 || bp < 0) return new Big(a).cmp(new Big(b));
+  let as = 0;
+  let bs = 0;
+  while (as < ap && a.charCodeAt(as) === 48) as++;
+  while (bs < bp && b.charCodeAt(bs) === 48) bs++;
+  if (ap - as !== bp - bs) return ap - as < bp - bs ? -1 : 1;
+  for (let i = 0; i < ap - as; i++) {
+    const d = a.charCodeAt(as + i) - b.charCodeAt(bs + i);
+    if (d) return d < 0 ? -1 : 1;
+  }
+  // Equal whole parts: the fractions compare digit by digit once trailing zeros are gone.
+  let ae = a.length;
+  let be = b.length;
+  while (ae > ap && a.charCodeAt(ae - 1) === 48) ae--;
+  while (be > bp && b.charCodeAt(be - 1) === 48) be--;
+  const af = Math.max(0, ae - ap - 1);
+  const bf = Math.max(0, be - bp - 1);
+  for (let i = 0; i < Math.min(af, bf); i++) {
+    const d = a.charCodeAt(ap + 1 + i) - b.charCodeAt(bp + 1 + i);
+    if (d) return d < 0 ? -1 : 1;
+  }
+  return af === bf ? 0 : af < bf ? -1 : 1;
+}
+
 /** low ≤ open ≤ high and low ≤ close ≤ high, exactly. Reports each offending field once. */
 export function checkPrices(p: Prices): FieldError[] {
-  const [open, high, low, close] = [new Big(p.open), new Big(p.high), new Big(p.low), new Big(p.close)];
-  if (high.lt(low)) return [{ field: 'high', message: `must not be below low (${p.low})` }];
+  if (compareDecimals(p.high, p.low) < 0) return [{ field: 'high', message: `must not be below low (${p.low})` }];
   const errors: FieldError[] = [];
-  for (const [field, value] of [['open', open], ['close', close]] as const) {
-    if (value.lt(low) || value.gt(high)) {
+  for (const field of ['open', 'close'] as const) {
+    if (compareDecimals(p[field], p.low) < 0 || compareDecimals(p[field], p.high) > 0) {
       errors.push({ field, message: `must be between low (${p.low}) and high (${p.high})` });
     }
   }

@@ -1,7 +1,7 @@
 // A bulk import of files (etl/bulk-import.ts): a long CSV of 100,000 rows with 3 bad ones imports
 // the rest and lists the 3 with their reasons; importing it again changes nothing (updated_at
 // unchanged); Parquet (as the export writes it) and one-ticker CSVs in a directory import the
-// same way; a dry run writes nothing.
+// same way; a dry run writes nothing; a ticker the database refuses fails alone.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -110,6 +110,30 @@ describe.each(DATABASE_KINDS)('bulk import on %s', { timeout: 300_000 }, (kind) 
       { ticker: 'PQ', date: '2020-01-02', open: '0.000001', high: '999999999.999999', close: '123.456789', volume: 9007199254740991 },
       { ticker: 'PQ', date: '2020-01-03', open: '1.500000', high: '2.000000', close: '1.250000', volume: 3000000000 },
     ]);
+  });
+
+  it('a ticker the database refuses fails whole and alone; the others merged with it load', async () => {
+    await t.db.exec('TRUNCATE market_data');
+    await t.db.exec(`CREATE FUNCTION refuse_zz() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT FROM new_rows WHERE ticker = 'ZZ') THEN RAISE EXCEPTION 'ZZ refused'; END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER refuse_zz AFTER INSERT ON market_data REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION refuse_zz()`);
+    try {
+      const file = path.join(dir, 'refused.csv');
+      const lines = ['ticker,date,open,high,low,close,volume'];
+      for (const d of [0, 1, 2]) for (const ticker of ['AA', 'ZZ', 'BB']) lines.push(`${ticker},${day(d)},1,2,1,1.5,10`);
+      fs.writeFileSync(file, `${lines.join('\n')}\n`);
+      const result = await run([file]);
+      expect(result.tickers.map((x) => [x.ticker, x.inserted, x.error ?? null])).toEqual([
+        ['AA', 3, null], ['BB', 3, null], ['ZZ', 0, expect.stringMatching(/ZZ refused/)],
+      ]);
+      const { rows } = await t.db.query<{ ticker: string; n: number }>('SELECT ticker, count(*)::int AS n FROM market_data GROUP BY ticker ORDER BY ticker');
+      expect(rows).toEqual([{ ticker: 'AA', n: 3 }, { ticker: 'BB', n: 3 }]);
+    } finally {
+      await t.db.exec('DROP TRIGGER refuse_zz ON market_data; DROP FUNCTION refuse_zz()');
+    }
   });
 
   it('rejects both copies of a (ticker, date) given twice, and a bad ticker', async () => {

@@ -1,6 +1,8 @@
+import { Big } from 'big.js';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  badTickers, checkPrices, isCalendarDate, latestAllowedDate, parseDate, parsePrice, parseTicker, parseVolume, TICKER_ANY_CASE, tickerList,
+  badTickers, checkPrices, compareDecimals, isCalendarDate, latestAllowedDate, parseDate, parsePrice, parseTicker, parseVolume, TICKER_ANY_CASE, tickerList,
 } from '../../src/model/bar.ts';
 
 describe('parsePrice', () => {
@@ -155,4 +157,16 @@ describe('checkPrices', () => {
       { field: 'close', message: 'must be between low (149) and high (155)' },
     ]],
   ])('%s', (_name, prices, expected) => expect(checkPrices(prices)).toEqual(expected));
+});
+
+describe('compareDecimals', () => {
+  const decimal = fc.tuple(fc.stringMatching(/^\d{1,12}$/), fc.option(fc.stringMatching(/^\d{1,8}$/), { nil: undefined }))
+    .map(([whole, fraction]) => (fraction === undefined ? whole : `${whole}.${fraction}`));
+  it('orders plain decimals (leading and trailing zeros too) as big.js does', () => {
+    fc.assert(fc.property(decimal, decimal, (a, b) => {
+      expect(compareDecimals(a, b)).toBe(new Big(a).cmp(new Big(b)));
+      expect(compareDecimals(a, `${a}${a.includes('.') ? '' : '.'}00`)).toBe(0);
+      expect(compareDecimals(`0${a}`, a)).toBe(0);
+    }), { numRuns: 2000 });
+  });
 });
