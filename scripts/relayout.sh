@@ -170,7 +170,7 @@ const WRITTEN = new RegExp(`(?<![\\w./-])(${keys.map(esc).join('|')})(?![\\w-])`
 
 const CODE = /\.(ts|mts|mjs|js|cjs)$/;
 const TEXT = /\.(ts|mts|mjs|js|cjs|json|jsonc|md|sql|sh|yml|yaml|html|lua|css|txt)$|(^|\/)(Dockerfile|run|\.dockerignore|\.gitignore)$/;
-const SKIP = /^(node_modules|dist|web\/dist)\/|package-lock\.json$/;
+const SKIP = /^(node_modules|dist|web\/dist|migrations)\/|package-lock\.json$/; // a migration's text is checksummed: never edited
 const contents = new Map(); // new path → new text
 for (const f of tracked) {
   if (SKIP.test(f) || !TEXT.test(f) || f === 'scripts/relayout.sh') continue;
