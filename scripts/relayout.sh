@@ -143,7 +143,11 @@ const rel = (fromFile, to) => {
 function repoint(spec, oldFile, newFileOfIt) {
   if (!/^\.\.?\//.test(spec)) return spec;
   const trailing = spec.endsWith('/') ? '/' : '';
-  const target = path.normalize(path.join(path.dirname(oldFile), spec));
+  let target = path.normalize(path.join(path.dirname(oldFile), spec));
+  const known = (p) => moves.has(p) || fs.existsSync(p) || (p.endsWith('.js') && moves.has(p.replace(/\.js$/, '.ts')));
+  // Code run from the repository root (`node -e "import … from './src/…'"`, cwd ROOT) names paths from there.
+  const fromRoot = path.normalize(spec);
+  if (!known(target) && moves.has(fromRoot)) return `./${newOf(fromRoot)}`;
   let to = newOf(target);
   // dist/ mirrors src/: a built file's neighbour moved as its source did.
   if (!moves.has(target) && target.endsWith('.js')) {
@@ -160,10 +164,13 @@ function repoint(spec, oldFile, newFileOfIt) {
 const written = new Map();
 for (const [a, b] of moving) {
   written.set(a, b);
-  if (a.startsWith('src/') && a.endsWith('.ts')) written.set(`dist/${a.slice(4, -3)}.js`, `dist/${b.slice(4, -3)}.js`);
+  if (a.startsWith('src/') && a.endsWith('.ts')) {
+    written.set(`dist/${a.slice(4, -3)}.js`, `dist/${b.slice(4, -3)}.js`);
+    written.set(a.slice(4), b.slice(4)); // comments say `db/replicas.ts` for src/db/replicas.ts
+  }
 }
 // Folders that disappear, where a sentence names the folder itself.
-const DIRS = { 'src/api/': 'src/http/', 'test/web/': 'test/e2e/web/', 'test/web': 'test/e2e/web' };
+const DIRS = { 'src/api/': 'src/http/', 'test/web/': 'test/e2e/web/', 'test/web': 'test/e2e/web', 'test/security/': 'test/http/plugins/' };
 const keys = [...written.keys(), ...Object.keys(DIRS)].sort((x, y) => y.length - x.length);
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const WRITTEN = new RegExp(`(?<![\\w./-])(${keys.map(esc).join('|')})(?![\\w-])`, 'g');
