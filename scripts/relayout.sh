@@ -97,6 +97,7 @@ const TESTS = {
   'test/db/listing-seek.test.ts': 'test/db/repositories/listing-seek.test.ts',
   'test/db/maintenance.test.ts': 'test/db/repositories/maintenance.test.ts',
   'test/db/quality.test.ts': 'test/db/repositories/quality.test.ts',
+  'test/db/schema.test.ts': 'test/db/schema.test.ts', // the migrations' schema: stays beside both folders
   // test/db/schema.test.ts (the migrations), test/etl, test/e2e, test/chaos, test/helpers and
   // test/fixtures are already where they belong.
 };
@@ -107,9 +108,14 @@ function testTarget(f, moved) {
   if (TESTS[f]) return TESTS[f];
   const m = /^test\/(api|unit|db|security|observability|faults|web)\/([^/]+)$/.exec(f);
   if (!m) return f;
-  // By rule: the test of src/<dir>/<name>.ts goes to test/<dir>/.
+  // By rule: a test goes beside (in the mirror of) the src module it imports, the one of its own
+  // name first (test/unit/x.test.ts importing src/db/x.ts goes to test/db/<its new folder>/).
   const name = m[2].replace(/\.test\.ts$/, '');
-  const src = [...moved.values()].find((t) => t.startsWith('src/') && base(t) === name);
+  const imported = [...fs.readFileSync(f, 'utf8').matchAll(/\bfrom\s+['"](\.\.?\/[^'"]+)['"]/g)]
+    .map((i) => path.normalize(path.join(path.dirname(f), i[1])))
+    .filter((t) => t.startsWith('src/') && moved.has(t))
+    .map((t) => moved.get(t));
+  const src = imported.find((t) => base(t) === name) ?? imported[0];
   if (src && m[1] !== 'web') return `test/${path.dirname(src).slice(4)}/${m[2]}`.replace('test//', 'test/');
   if (m[1] === 'api') return `test/http/${m[2]}`;
   if (m[1] === 'web') return `test/e2e/web/${m[2]}`;
