@@ -216,6 +216,10 @@ for (const [a, b] of moving) {
   execFileSync('git', ['mv', a, b]);
   console.log(`  ${a} → ${b}`);
 }
+// Folders the moves emptied (git keeps no folders; the working tree would).
+for (const dir of new Set(moving.map(([a]) => path.dirname(a)).sort((x, y) => y.length - x.length))) {
+  if (fs.existsSync(dir) && !fs.readdirSync(dir).length) fs.rmdirSync(dir);
+}
 for (const [f, text] of contents) {
   if (fs.readFileSync(f, 'utf8') !== text) fs.writeFileSync(f, text);
 }
