@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
 import { buildApp } from '../src/app.ts';
+import { createEtl } from '../src/etl/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { upsertBars } from '../src/db/market-data.ts';
 import { migrate } from '../src/db/migrate.ts';
@@ -61,7 +62,9 @@ for (const [i, ticker] of TICKERS.entries()) {
   for (let at = 0; at < bars.length; at += 1000) await upsertBars(db, bars.slice(at, at + 1000));
 }
 const config = loadConfig({ env: { LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ETL_ENABLED: 'false' }, dotenv: false, isTTY: false });
-const app = await buildApp({ config, db, logger: createLogger({ level: 'warn', format: 'json', secrets: [] }), webDir });
+const logger = createLogger({ level: 'warn', format: 'json', secrets: [] });
+const etl = createEtl(config, db, logger);
+const app = await buildApp({ config, db, logger, etl, webDir });
 await app.listen({ host: '127.0.0.1', port: 0 });
 const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
@@ -109,6 +112,7 @@ try {
 } finally {
   await context.close();
   await app.close();
+  await etl.close();
   await db.close();
   fs.rmSync(webDir, { recursive: true, force: true });
   fs.rmSync(profile, { recursive: true, force: true });

@@ -24,14 +24,14 @@ import exportRoutes from './api/export.ts';
 import tickerSummaryRoutes from './api/ticker-summaries.ts';
 import qualityRoutes, { qualityTotals } from './api/quality.ts';
 import dashboard from './api/dashboard.ts';
-import { createEtl, type Etl } from './etl/index.ts';
+import type { Etl } from './etl/index.ts';
 
-interface AppDeps {
+export interface AppDeps {
   config: Config;
   db: Database;
   logger: Logger;
-  /** The ETL the trigger route runs; built from config when not given. */
-  etl?: Etl;
+  /** The ETL the trigger and status routes run; its owner (server.ts, a test) builds and closes it. */
+  etl: Etl;
   /** The built dashboard (default web/dist). */
   webDir?: string;
 }
@@ -81,9 +81,8 @@ export async function buildApp({ config, db, logger, etl, webDir }: AppDeps): Pr
     done();
   });
 
-  const theEtl = etl ?? createEtl(config, db, logger);
   registerMetrics(app, {
-    budget: () => theEtl.limiter.remainingToday(), pool: db.poolStats?.bind(db), quality: () => qualityTotals(db, config),
+    budget: () => etl.limiter.remainingToday(), pool: db.poolStats?.bind(db), quality: () => qualityTotals(db, config),
     replicas: db.replicaStatuses && { statuses: db.replicaStatuses.bind(db), primaryReads: db.primaryReads!.bind(db) },
   });
   await registerDocs(app, VERSION);
@@ -92,7 +91,7 @@ export async function buildApp({ config, db, logger, etl, webDir }: AppDeps): Pr
   // Routes that only read take the read view: replicas when DATABASE_READ_URLS is set.
   const reads = readsOf(db);
   await app.register(tickerRoutes, { prefix: '/api/v1', db: reads });
-  await app.register(etlRoutes, { prefix: '/api/v1', db, config, etl: theEtl });
+  await app.register(etlRoutes, { prefix: '/api/v1', db, config, etl });
   await app.register(exportRoutes, { prefix: '/api/v1', db: reads, idleTimeoutMs: config.http.requestTimeoutMs });
   await app.register(tickerSummaryRoutes, { prefix: '/api/v1', db: reads });
   // The quality report fills the sessions table on first use: a write, so it stays on the primary.

@@ -13,8 +13,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { migrate } from '../../src/db/migrate.ts';
-import { openPostgres } from '../../src/db/postgres.ts';
+import { migrate, openPostgres } from '../../src/db/index.ts';
 import { runCli, startService } from './process.ts';
 import { createDatabase, dropDatabase } from './seed.ts';
 

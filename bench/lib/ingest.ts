@@ -5,8 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { migrate } from '../../src/db/migrate.ts';
-import { openPglite } from '../../src/db/pglite.ts';
+import { migrate, openEmbedded } from '../../src/db/index.ts';
 import { load, type LoadResult } from './http-load.ts';
 import { runCli, startService } from './process.ts';
 import { createDatabase, dropDatabase, seedSql } from './seed.ts';
@@ -59,7 +58,7 @@ let template: { dir: string; firstDate: string; lastDate: string } | undefined;
 export async function seededPglite(): Promise<{ dir: string; firstDate: string; lastDate: string }> {
   if (!template) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-bench-pglite-template-'));
-    const db = await openPglite(dir, { statementTimeoutMs: 0 }); // seeding 200k rows is one long statement
+    const db = await openEmbedded(dir, { statementTimeoutMs: 0 }); // seeding 200k rows is one long statement
     try {
       await migrate(db);
       await db.exec(seedSql({ tickers: 100, days: 2000, endDate: '2024-12-31' }));

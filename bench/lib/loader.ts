@@ -9,8 +9,7 @@
 // A ticker's bars are made just before it is loaded, outside the clock, so that this process holds
 // one ticker's bars as the ETL does rather than 500k (whose garbage collections fell inside passes).
 import pg from 'pg';
-import { migrate } from '../../src/db/migrate.ts';
-import { openPostgres } from '../../src/db/postgres.ts';
+import { migrate, openPostgres } from '../../src/db/index.ts';
 import { loadBars } from '../../src/etl/load.ts';
 import type { Bar } from '../../src/model/bar.ts';
 import { compactAndVacuum } from './seed.ts';

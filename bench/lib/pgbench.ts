@@ -4,8 +4,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildList, type Keyset } from '../../src/db/market-data-list.ts';
-import { GET_SQL, INSERT_SQL } from '../../src/db/market-data.ts';
+import { buildList, GET_SQL, INSERT_SQL, type Keyset } from '../../src/db/index.ts';
 import type { LoadResult } from './http-load.ts';
 
 export type SqlScenario = 's1' | 's1t' | 's2' | 's3' | 's3c' | 's4' | 's5' | 's6' | 'w20';

@@ -4,11 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Database } from '../../src/db/database.ts';
-import { migrate } from '../../src/db/migrate.ts';
-import { openPglite } from '../../src/db/pglite.ts';
-import { openPostgres } from '../../src/db/postgres.ts';
-import { qualityCounts, qualityOptions, tickerQuality } from '../../src/db/quality.ts';
+import { type Database, migrate, openEmbedded, openPostgres, qualityCounts, qualityOptions, tickerQuality } from '../../src/db/index.ts';
 import { ensureSeeded, seedSql, type Dataset } from './seed.ts';
 
 export interface QualityTimes { all_ms: number; one_ms: number; tickers: number; findings: number }
@@ -44,7 +40,7 @@ export async function qualityOnServer(url: string, d: Dataset, runs: number, log
 
 export async function qualityOnPglite(d: Dataset, runs: number, log: (line: string) => void): Promise<QualityTimes> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-bench-quality-'));
-  const db = await openPglite(dir, { statementTimeoutMs: 0 });
+  const db = await openEmbedded(dir, { statementTimeoutMs: 0 });
   try {
     await migrate(db);
     log(`quality: seeding ${d.tickers} × ${d.days} rows into the embedded database…`);

@@ -3,9 +3,7 @@
 // ending 2024-12-31, ids in (ticker, date) order, some volumes above 2^31 — so figures compare.
 // Seeding the full dataset takes a while, so a database already holding it is reused.
 import pg from 'pg';
-import { COUNT_TABLES } from '../../src/db/maintenance.ts';
-import { migrate } from '../../src/db/migrate.ts';
-import { openPostgres } from '../../src/db/postgres.ts';
+import { COUNT_TABLES, migrate, openPostgres } from '../../src/db/index.ts';
 
 export interface Dataset { tickers: number; days: number; endDate: string }
 

@@ -32,3 +32,18 @@ export async function openDatabase(config: Config, logger?: Logger, options: Ope
   const { openPglite } = await import('./pglite.ts');
   return openPglite(config.dataDir, { ...common, sqlPort: options.sqlPort ? config.embeddedSqlPort : undefined, onLost: options.onLost });
 }
+
+// The rest of the public entry, for tools outside the service (bench/): opening a database
+// directly, migrating it, and the statements the service sends, to replay or time them alone.
+export { migrate } from './migrate.ts';
+export { openPostgres } from './postgres.ts';
+export { COUNT_TABLES } from './maintenance.ts';
+export { buildList, type Keyset } from './market-data-list.ts';
+export { GET_SQL, INSERT_SQL } from './market-data.ts';
+export { qualityCounts, qualityOptions, tickerQuality } from './quality.ts';
+
+/** The embedded database under `dataDir` (loaded only when used, as openDatabase does). */
+export async function openEmbedded(...args: Parameters<typeof import('./pglite.ts').openPglite>): ReturnType<typeof import('./pglite.ts').openPglite> {
+  const { openPglite } = await import('./pglite.ts');
+  return openPglite(...args);
+}

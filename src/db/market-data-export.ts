@@ -1,6 +1,7 @@
-// Reading a whole listing in bounded batches, for exports: each batch is one keyset query that
-// starts after the previous batch's last row, so memory stays at one batch whatever the size of
-// the result, every batch costs the same, and no transaction or cursor is held open between
+// Reading a whole listing in bounded batches, for exports: each batch is the listing's own cursor
+// page (buildList with `after`: the rest of the last row's day, then the days beyond it, each range
+// read straight from an index), so memory stays at one batch whatever the size of the result,
+// every batch costs the same, and no transaction or cursor is held open between
 // batches (PGlite has one connection; a slow download must not block everyone else).
 // The batches are separate statements: rows written during an export may or may not appear
 // in it, but a row present throughout appears exactly once.

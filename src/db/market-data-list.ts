@@ -54,12 +54,13 @@ export const SEEK_FROM_ROWS = 1000;
  * of JSON records with its total and last key, or (`rows`, for exports) the page's rows as plain
  * columns, prices as the shortest exact decimal text.
  */
-export function buildList(filter: ListFilter, page: ListPage, output: 'json' | 'rows' = 'json'): Built {
+export function buildList(filter: ListFilter, page: ListPage, output: 'json' | 'rows' = 'json', ref: (n: number) => string = (n) => `$${n}`): Built {
   const params: unknown[] = [];
   const types: string[] = [];
+  // `ref` names the n-th parameter in the text: `$n` alone, a column of the unnested requests when batched.
   const add = (value: unknown, type: string): string => {
     types.push(type);
-    return `$${params.push(value)}`;
+    return ref(params.push(value));
   };
   const interval = filter.interval ?? '1d';
   const adjustment = filter.adjustment ?? 'raw';
@@ -206,14 +207,18 @@ export function listMarketData(db: Queryable, filter: ListFilter, page: ListPage
   return runList(db, buildList(filter, page));
 }
 
+/** A listing request waiting for its batch. */
+interface Request { filter: ListFilter; page: ListPage; built: Built }
+
 /**
  * The same listing for many requests at once: each request's parameters become a row of unnest,
- * and the listing runs LATERAL once per row — one statement, one round trip.
+ * and the listing, built with its parameters read from that row, runs LATERAL once per row — one
+ * statement, one round trip.
  */
-function batchOf(built: Built): string {
+function batchOf({ filter, page, built }: Request): string {
   const columns = built.types.map((_, i) => `p${i + 1}`);
   const arrays = built.types.map((type, i) => `$${i + 1}::${type}[]`).join(', ');
-  const lateral = built.text.replace(/\$(\d+)/g, (_m, n: string) => `q.p${n}`);
+  const lateral = buildList(filter, page, 'json', (n) => `q.p${n}`).text;
   return `SELECT r.* FROM unnest(${arrays}) WITH ORDINALITY AS q(${columns.join(', ')}, i)
 CROSS JOIN LATERAL (${lateral}) AS r
 ORDER BY q.i`;
@@ -225,18 +230,18 @@ ORDER BY q.i`;
  * CTE of their own) run alone.
  */
 export function batchedList(db: Queryable, options: BatcherOptions = {}): (filter: ListFilter, page: ListPage) => Promise<ListResult> {
-  const batchers = new Map<string, Batcher<Built, ListResult>>();
+  const batchers = new Map<string, Batcher<Request, ListResult>>();
   const batcherFor = (name: string) => {
     let batcher = batchers.get(name);
     if (!batcher) {
       // A variant's name fixes its SQL, so its batched form is made once, not per statement.
       let batchText: string | undefined;
-      batcher = new Batcher<Built, ListResult>(async (all) => {
+      batcher = new Batcher<Request, ListResult>(async (all) => {
         const first = all[0]!;
-        if (all.length === 1) return [await runList(db, first)];
-        const arrays = first.params.map((_, i) => all.map((b) => b.params[i]));
+        if (all.length === 1) return [await runList(db, first.built)];
+        const arrays = first.built.params.map((_, i) => all.map((r) => r.built.params[i]));
         batchText ??= batchOf(first);
-        const { rows } = await db.query<ListRow>(batchText, arrays, { name: `${first.name}_batch` });
+        const { rows } = await db.query<ListRow>(batchText, arrays, { name: `${first.built.name}_batch` });
         return rows.map(toResult);
       }, options);
       batchers.set(name, batcher);
@@ -246,6 +251,6 @@ export function batchedList(db: Queryable, options: BatcherOptions = {}): (filte
   return (filter, page) => {
     const built = buildList(filter, page);
     if (built.types.some((t) => t.endsWith('[]')) || built.name.includes('seek')) return runList(db, built);
-    return batcherFor(built.name).load(built);
+    return batcherFor(built.name).load({ filter, page, built });
   };
 }

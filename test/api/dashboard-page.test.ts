@@ -6,8 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
-import { captureLogger, testConfig } from '../helpers/app.ts';
+import { appWithEtl, captureLogger, testConfig } from '../helpers/app.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 
 const SCRIPT = 'console.log("dashboard");'.repeat(200);
@@ -15,10 +14,10 @@ const SCRIPT = 'console.log("dashboard");'.repeat(200);
 describe('dashboard files', () => {
   let t: TestDatabase;
   let dir: string;
-  const apps: Awaited<ReturnType<typeof buildApp>>[] = [];
+  const apps: Awaited<ReturnType<typeof appWithEtl>>[] = [];
   const appWith = async (webDir: string) => {
     const config = testConfig();
-    const app = await buildApp({ config, db: t.db, logger: captureLogger(config).logger, webDir });
+    const app = await appWithEtl({ config, db: t.db, logger: captureLogger(config).logger, webDir });
     apps.push(app);
     return app;
   };

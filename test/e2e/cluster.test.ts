@@ -1,10 +1,9 @@
 // WORKERS > 1: several HTTP processes on one port against the server, one scheduler between them,
 // a dead worker replaced, a clean stop; and a clear refusal on the embedded database.
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createServerDatabase, SERVER_URL } from '../helpers/databases.ts';
-import { ROOT, startService, type RunningService } from '../helpers/service.ts';
+import { runServiceToExit, startService, type RunningService } from '../helpers/service.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const linesOf = (out: string) => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -87,9 +86,7 @@ describe.runIf(SERVER_URL)('WORKERS=2 on the PostgreSQL server', () => {
 
 describe('WORKERS=2 on the embedded database', () => {
   it('is refused at start with a clear message', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH, HOME: process.env.HOME, WORKERS: '2', PORT: '0' },
-    });
+    const result = runServiceToExit({ WORKERS: '2', PORT: '0' }, { entry: 'main', timeoutMs: 30_000 });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('WORKERS: 2 processes need a PostgreSQL server (DATABASE_URL)');
   });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/private-postgres.ts';
-import { ROOT, startService, type RunningService } from '../helpers/service.ts';
+import { ROOT, runServiceToExit, startService, type RunningService } from '../helpers/service.ts';
 
 const HAVE_PSQL = spawnSync('psql', ['--version']).error === undefined;
 const BARS = [
@@ -59,9 +59,7 @@ describe('EMBEDDED_SQL_PORT', () => {
   });
 
   it('is refused with a server database, and listens on 127.0.0.1 only', async () => {
-    const refused = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none', EMBEDDED_SQL_PORT: '5999' },
-    });
+    const refused = runServiceToExit({ DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none', EMBEDDED_SQL_PORT: '5999' }, { entry: 'main' });
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain('EMBEDDED_SQL_PORT');
     const addresses = Object.values(os.networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal);

@@ -4,10 +4,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrivatePostgres, freePort, PRIVATE_POSTGRES_AVAILABLE, type PrivatePostgres } from '../helpers/private-postgres.ts';
-import { health, MARKET_DATA, ROOT, startService } from '../helpers/service.ts';
+import { health, runServiceToExit, startService } from '../helpers/service.ts';
 import { SERVER_URL } from '../helpers/databases.ts';
 
 const AV_KEY = 'AVKEY-SECRET-1234567890';
@@ -32,10 +31,7 @@ describe('the service on the embedded database', { timeout: 180_000 }, () => {
       expect(first.output().split('API_KEY is not set').length - 1).toBe(1);
 
       // The second start is `market-data serve` (what `npm start` runs once built).
-      const second = spawnSync(MARKET_DATA[0], [...MARKET_DATA.slice(1), 'serve'], {
-        cwd: ROOT, encoding: 'utf8', timeout: 60_000,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: String(await freePort()), LOG_FORMAT: 'json', ETL_ENABLED: 'false' },
-      });
+      const second = runServiceToExit({ DATA_DIR: dataDir, PORT: String(await freePort()), LOG_FORMAT: 'json', ETL_ENABLED: 'false' }, { timeoutMs: 60_000 });
       expect(second.status).not.toBe(0);
       expect(second.status).not.toBeNull();
       expect(`${second.stdout}${second.stderr}`).toContain(path.resolve(dataDir));
@@ -79,10 +75,7 @@ describe('the service on the embedded database', { timeout: 180_000 }, () => {
 
   it('refuses to serve on every interface without an API key, before opening anything', () => {
     const untouched = path.join(dataDir, 'untouched');
-    const res = spawnSync(MARKET_DATA[0], [...MARKET_DATA.slice(1), 'serve'], {
-      cwd: ROOT, encoding: 'utf8', timeout: 60_000,
-      env: { PATH: process.env.PATH, HOST: '0.0.0.0', PORT: '1', DATA_DIR: untouched, LOG_FORMAT: 'json' },
-    });
+    const res = runServiceToExit({ HOST: '0.0.0.0', PORT: '1', DATA_DIR: untouched, LOG_FORMAT: 'json' }, { timeoutMs: 60_000 });
     expect(res.status).toBe(2);
     expect(res.stderr).toContain('API_KEY: required when HOST (0.0.0.0) is not a loopback address');
     expect(res.stderr).toContain('ALLOW_OPEN_WRITES=true');
@@ -90,10 +83,7 @@ describe('the service on the embedded database', { timeout: 180_000 }, () => {
   });
 
   it('exits non-zero listing every bad variable', () => {
-    const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: ROOT, encoding: 'utf8',
-      env: { PATH: process.env.PATH, PORT: 'x', LOG_LEVEL: 'chatty', DATA_DIR: dataDir },
-    });
+    const res = runServiceToExit({ PORT: 'x', LOG_LEVEL: 'chatty', DATA_DIR: dataDir }, { entry: 'main' });
     expect(res.status).toBe(2);
     expect(res.stderr).toContain('PORT');
     expect(res.stderr).toContain('LOG_LEVEL');

@@ -1,9 +1,10 @@
 // The real application over a real test database, driven through `inject`.
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.ts';
+import { buildApp, type AppDeps } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { Database } from '../../src/db/database.ts';
+import { createEtl } from '../../src/etl/index.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 
 export function testConfig(env: Record<string, string> = {}): Config {
@@ -26,9 +27,17 @@ export function captureLogger(config: Config): { logger: Logger; lines: string[]
 export async function testApp(db: Database, env: Record<string, string> = {}): Promise<FastifyInstance & { logLines: string[] }> {
   const config = testConfig(env);
   const { logger, lines } = captureLogger(config);
-  const app = await buildApp({ config, db, logger });
+  const app = await appWithEtl({ config, db, logger });
   await app.ready();
   return Object.assign(app, { logLines: lines });
+}
+
+/** The app over an ETL built as the server builds it (createEtl), closed with the app. */
+export async function appWithEtl(deps: Omit<AppDeps, 'etl'>): Promise<FastifyInstance> {
+  const etl = createEtl(deps.config, deps.db, deps.logger);
+  const app = await buildApp({ ...deps, etl });
+  app.addHook('onClose', () => etl.close());
+  return app;
 }
 
 export const bar = (overrides: Record<string, unknown> = {}) => ({

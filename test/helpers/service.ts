@@ -1,12 +1,14 @@
 // The service as users run it: a child process, from the sources (`npm start` runs their build,
 // dist/, which CI's smoke test starts: scripts/smoke-dist.ts).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from './private-postgres.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 /** `market-data …` from the sources: what dist/cli/market-data.js runs once built. */
 export const MARKET_DATA = [process.execPath, '--import', 'tsx', 'src/cli/market-data.ts'] as const;
+/** The service's entry point from the sources (`npm run dev`): what dist/main.js runs once built. */
+const MAIN = [process.execPath, '--import', 'tsx', 'src/main.ts'] as const;
 
 export interface RunningService {
   proc: ChildProcess;
@@ -62,4 +64,16 @@ export async function startService(env: Record<string, string>, options: { waitH
     }
   }
   return service;
+}
+
+/**
+ * Starts the service with `env` (over PATH and HOME only) and waits for it to exit: for starts
+ * that must be refused. `entry` is `market-data serve` (the default) or src/main.ts.
+ */
+export function runServiceToExit(env: Record<string, string>, options: { entry?: 'serve' | 'main'; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+  const [command, ...args] = options.entry === 'main' ? MAIN : [...MARKET_DATA, 'serve'];
+  return spawnSync(command, args, {
+    cwd: ROOT, encoding: 'utf8', timeout: options.timeoutMs,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+  });
 }

@@ -5,10 +5,9 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
 import { KEY_FAILURES_PER_MINUTE } from '../../src/api/auth.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
-import { bar, captureLogger, testApp, testConfig } from '../helpers/app.ts';
+import { appWithEtl, bar, captureLogger, testApp, testConfig } from '../helpers/app.ts';
 import { openTestDatabase, SERVER_URL, type TestDatabase } from '../helpers/databases.ts';
 import { startFakeAlphaVantage } from '../helpers/fake-alpha-vantage.ts';
 
@@ -218,7 +217,7 @@ describe('hardening on the embedded database', () => {
 
   it('answers 413 to oversized bodies sent as fast as possible, every client reading it, none reset', async () => {
     const config = testConfig();
-    const a = await buildApp({ config, db: t.db, logger: captureLogger(config).logger });
+    const a = await appWithEtl({ config, db: t.db, logger: captureLogger(config).logger });
     await a.listen({ host: '127.0.0.1', port: 0 });
     const { port } = a.server.address() as AddressInfo;
     // The clients run in a process of their own, as real ones do (sharing this event loop, they
@@ -309,7 +308,7 @@ describe('hardening on the embedded database', () => {
 
   it('bounds slow clients: unfinished headers or body get 408 problem+json, the socket closed', async () => {
     const config = testConfig({ REQUEST_TIMEOUT_MS: '400' });
-    const a = await buildApp({ config, db: t.db, logger: captureLogger(config).logger });
+    const a = await appWithEtl({ config, db: t.db, logger: captureLogger(config).logger });
     await a.listen({ host: '127.0.0.1', port: 0 });
     const port = (a.server.address() as AddressInfo).port;
     const send = async (text: string) => {
@@ -351,7 +350,7 @@ describe.runIf(SERVER_URL)('statement timeout on the PostgreSQL server', () => {
   it('cuts a stuck query at DATABASE_STATEMENT_TIMEOUT_MS and answers 503, then serves again', async () => {
     const config = testConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '300', REQUEST_TIMEOUT_MS: '0' });
     const db = await openPostgres({ url: t.url!, poolSize: 4, statementTimeoutMs: config.databaseStatementTimeoutMs });
-    const a = await buildApp({ config, db, logger: captureLogger(config).logger });
+    const a = await appWithEtl({ config, db, logger: captureLogger(config).logger });
     const blocker = new pg.Client({ connectionString: t.url });
     await blocker.connect();
     try {

@@ -9,9 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
 import { isSession } from '../../src/model/calendar.ts';
-import { captureLogger, testConfig } from '../helpers/app.ts';
+import { appWithEtl, captureLogger, testConfig } from '../helpers/app.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { startFakeAlphaVantage, type FakeAlphaVantage } from '../helpers/fake-alpha-vantage.ts';
 import { ROOT } from '../helpers/service.ts';
@@ -35,7 +34,7 @@ type Item = { date: string; ticker: string; open: number; high: number; low: num
 describe.skipIf(!HAS_CHROMIUM)('dashboard in Chromium', () => {
   let t: TestDatabase;
   let fake: FakeAlphaVantage;
-  let app: Awaited<ReturnType<typeof buildApp>>;
+  let app: Awaited<ReturnType<typeof appWithEtl>>;
   let base: string;
   let webDir: string;
   let profile: string;
@@ -94,7 +93,7 @@ describe.skipIf(!HAS_CHROMIUM)('dashboard in Chromium', () => {
       ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '1000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '1000',
       DEFAULT_TICKERS: 'AAPL,MSFT,NOPE', API_KEY, ETL_ENABLED: 'true', ETL_INTERVAL_MINUTES: '60',
     });
-    app = await buildApp({ config, db: t.db, logger: captureLogger(config).logger, webDir });
+    app = await appWithEtl({ config, db: t.db, logger: captureLogger(config).logger, webDir });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     // Data arrives the way it does in production: an ETL run against (the fake) Alpha Vantage.
