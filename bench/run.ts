@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { encodeCursor } from '../src/api/cursor.ts';
+import { encodeCursor } from '../src/http/cursor.ts';
 import { HAVE_WRK, load, type LoadResult, type Scenario, type Target } from './lib/http-load.ts';
 import { baselineTree, compareEmbedded } from './lib/embedded.ts';
 import { backfill, dropPgliteTemplate, FAKE_KEY, pgliteUnderLoad, type PgliteResult } from './lib/ingest.ts';

@@ -15,9 +15,9 @@ import { build } from 'vite';
 import { buildApp } from '../src/app.ts';
 import { createEtl } from '../src/etl/index.ts';
 import { loadConfig } from '../src/config.ts';
-import { upsertBars } from '../src/db/market-data.ts';
-import { migrate } from '../src/db/migrate.ts';
-import { openPglite } from '../src/db/pglite.ts';
+import { upsertBars } from '../src/db/repositories/market-data.ts';
+import { migrate } from '../src/db/driver/migrate.ts';
+import { openPglite } from '../src/db/driver/pglite.ts';
 import { createLogger } from '../src/logger.ts';
 import type { Bar } from '../src/model/bar.ts';
 

@@ -2,7 +2,7 @@
 // number, timed sequentially against a running service.
 //   node --import tsx scripts/measure-listing.ts http://127.0.0.1:8000 postgresql://…/db [depth]
 import pg from 'pg';
-import { encodeCursor } from '../src/api/cursor.ts';
+import { encodeCursor } from '../src/http/cursor.ts';
 
 const [base = 'http://127.0.0.1:8000', dbUrl, depthArg] = process.argv.slice(2);
 if (!dbUrl) throw new Error('usage: measure-listing.ts BASE_URL DATABASE_URL [DEPTH_ROWS]');

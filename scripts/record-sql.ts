@@ -16,8 +16,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import ts from 'typescript';
-import { migrate } from '../src/db/migrate.ts';
-import { openPostgres } from '../src/db/postgres.ts';
+import { migrate } from '../src/db/driver/migrate.ts';
+import { openPostgres } from '../src/db/driver/postgres.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DB_DIR = path.join(ROOT, 'src/db');
@@ -103,11 +103,16 @@ export function statementsOf(file: string): { name: string; sql: string }[] {
 
 function recordedQueries(): Map<string, string> {
   const files = new Map<string, string>();
-  for (const entry of fs.readdirSync(DB_DIR).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).sort()) {
+  // Every module under src/db/ (driver/, repositories/), recorded under its file name: names are unique.
+  const entries = (fs.readdirSync(DB_DIR, { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => f.split(path.sep).join('/')).sort();
+  for (const entry of entries) {
     const statements = statementsOf(path.join(DB_DIR, entry));
     if (!statements.length) continue;
     const body = statements.map((s) => `## ${s.name}\n\n${block(s.sql)}`).join('\n');
-    files.set(`${entry.slice(0, -3)}.md`, `${HEADER(`src/db/${entry}`, 'Its SQL in source order, module constants inlined and parts composed at run time kept as written.')}\n${body}`);
+    const name = `${path.basename(entry, '.ts')}.md`;
+    if (files.has(name)) throw new Error(`two src/db modules are named ${name.slice(0, -3)}: rename one`);
+    files.set(name, `${HEADER(`src/db/${entry}`, 'Its SQL in source order, module constants inlined and parts composed at run time kept as written.')}\n${body}`);
   }
   return files;
 }

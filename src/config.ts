@@ -54,7 +54,7 @@ export interface Config {
   /** PostgreSQL server URL (driver suffix such as `+asyncpg` removed); unset means embedded PGlite. */
   databaseUrl: string | undefined;
   /**
-   * Streaming replicas of DATABASE_URL that serve reads (db/replicas.ts); empty: every read on
+   * Streaming replicas of DATABASE_URL that serve reads (db/driver/replicas.ts); empty: every read on
    * the primary. Server only.
    */
   replicas: {
@@ -97,7 +97,7 @@ export interface Config {
     /** A ticker is stale when more than this many sessions were published after its newest bar. */
     staleSessions: number;
   };
-  /** statement_timeout in ms (0: none): the server's, or the embedded database worker's (db/pglite.ts). */
+  /** statement_timeout in ms (0: none): the server's, or the embedded database worker's (db/driver/pglite.ts). */
   databaseStatementTimeoutMs: number;
   http: {
     /** Time to receive a request and to answer it, in ms (0: none); POST /etl/run is exempt from the latter. */

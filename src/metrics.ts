@@ -6,7 +6,7 @@
 import cluster from 'node:cluster';
 import client from 'prom-client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { PoolStats, ReplicaState, ReplicaStatus } from './db/database.ts';
+import type { PoolStats, ReplicaState, ReplicaStatus } from './db/driver/database.ts';
 
 export const registry = new client.Registry();
 client.collectDefaultMetrics({ register: registry }); // process CPU, memory, event-loop lag, GC

@@ -3,9 +3,9 @@
 import cluster from 'node:cluster';
 import os from 'node:os';
 import { buildApp } from './app.ts';
-import { stopAccepting } from './api/drain.ts';
+import { stopAccepting } from './http/plugins/drain.ts';
 import { openWritesWarning, type Config } from './config.ts';
-import { Maintenance } from './db/maintenance.ts';
+import { Maintenance } from './db/repositories/maintenance.ts';
 import { createEtl } from './etl/index.ts';
 import { Scheduler } from './etl/scheduler.ts';
 import type { Logger } from './logger.ts';

@@ -2,8 +2,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openDatabase, type Database } from './db/index.ts';
-import { migrate } from './db/migrate.ts';
-import { profileOf } from './db/profile.ts';
+import { migrate } from './db/driver/migrate.ts';
+import { profileOf } from './db/driver/profile.ts';
 import { loggerFromConfig, type Logger } from './logger.ts';
 
 export function configOrExit(): Config {

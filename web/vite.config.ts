@@ -1,6 +1,6 @@
 /// <reference types="node" />
 // Builds web/ into web/dist: hashed assets under assets/, each written also as .gz and .br so
-// the service sends them compressed without compressing per request (see src/api/dashboard.ts).
+// the service sends them compressed without compressing per request (see src/http/routes/dashboard.ts).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

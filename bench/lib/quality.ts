@@ -1,4 +1,4 @@
-// The quality report (src/db/quality.ts) over the benchmark dataset: every ticker's counts, and
+// The quality report (src/db/repositories/quality.ts) over the benchmark dataset: every ticker's counts, and
 // one ticker's findings, on the server and on the embedded database. The seeded bars lie on
 // weekdays, so every holiday is a finding: a report with work to do, not an empty one.
 import fs from 'node:fs';

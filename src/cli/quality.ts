@@ -2,7 +2,7 @@
 // (docs/quality.md) in the terminal. Every ticker as a table, or one ticker with its findings.
 // Exit status 1 when a ticker's status is `error` (for cron and CI), 2 for a usage error.
 import { parseArgs } from 'node:util';
-import { qualityCounts, qualityOptions, tickerQuality } from '../db/quality.ts';
+import { qualityCounts, qualityOptions, tickerQuality } from '../db/repositories/quality.ts';
 import { parseTicker } from '../model/bar.ts';
 import { findingReason, withStatus } from '../model/quality.ts';
 import { configOrExit } from '../startup.ts';

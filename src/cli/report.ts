@@ -1,5 +1,5 @@
 // What the CLI commands print: a line per ticker as it finishes, and a summary table at the end.
-import type { RunDetail, TickerResult } from '../db/etl-runs.ts';
+import type { RunDetail, TickerResult } from '../db/repositories/etl-runs.ts';
 
 type Result = Omit<TickerResult, 'finished_at'>;
 

@@ -1,10 +1,10 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import type { Database } from './database.ts';
-import { openPostgres } from './postgres.ts';
-import { openReplicas, withReplicas } from './replicas.ts';
+import type { Database } from './driver/database.ts';
+import { openPostgres } from './driver/postgres.ts';
+import { openReplicas, withReplicas } from './driver/replicas.ts';
 
-export type { Database, Queryable, QueryResult, ReplicaStatus, Row } from './database.ts';
+export type { Database, Queryable, QueryResult, ReplicaStatus, Row } from './driver/database.ts';
 
 interface OpenOptions {
   /** Accept outside PostgreSQL clients on EMBEDDED_SQL_PORT (the service does; CLI commands do not). */
@@ -29,21 +29,21 @@ export async function openDatabase(config: Config, logger?: Logger, options: Ope
     return withReplicas(primary, set);
   }
   // Loaded only when used: the worker's module graph stays out of a process on a server database.
-  const { openPglite } = await import('./pglite.ts');
+  const { openPglite } = await import('./driver/pglite.ts');
   return openPglite(config.dataDir, { ...common, sqlPort: options.sqlPort ? config.embeddedSqlPort : undefined, onLost: options.onLost });
 }
 
 // The rest of the public entry, for tools outside the service (bench/): opening a database
 // directly, migrating it, and the statements the service sends, to replay or time them alone.
-export { migrate } from './migrate.ts';
-export { openPostgres } from './postgres.ts';
-export { COUNT_TABLES } from './maintenance.ts';
-export { buildList, type Keyset } from './market-data-list.ts';
-export { GET_SQL, INSERT_SQL } from './market-data.ts';
-export { qualityCounts, qualityOptions, tickerQuality } from './quality.ts';
+export { migrate } from './driver/migrate.ts';
+export { openPostgres } from './driver/postgres.ts';
+export { COUNT_TABLES } from './repositories/maintenance.ts';
+export { buildList, type Keyset } from './repositories/market-data-list.ts';
+export { GET_SQL, INSERT_SQL } from './repositories/market-data.ts';
+export { qualityCounts, qualityOptions, tickerQuality } from './repositories/quality.ts';
 
 /** The embedded database under `dataDir` (loaded only when used, as openDatabase does). */
-export async function openEmbedded(...args: Parameters<typeof import('./pglite.ts').openPglite>): ReturnType<typeof import('./pglite.ts').openPglite> {
-  const { openPglite } = await import('./pglite.ts');
+export async function openEmbedded(...args: Parameters<typeof import('./driver/pglite.ts').openPglite>): ReturnType<typeof import('./driver/pglite.ts').openPglite> {
+  const { openPglite } = await import('./driver/pglite.ts');
   return openPglite(...args);
 }

@@ -4,15 +4,15 @@
 // upsert — rows that did not change are left untouched.
 //
 // On a server the checked rows are COPYed into a staging table of the import's session and merged
-// from there (db/bulk-import.ts): the database does the heavy lifting at COPY's speed. The
+// from there (db/repositories/bulk-import.ts): the database does the heavy lifting at COPY's speed. The
 // embedded database takes the loader's path (load.ts): its rows are held per ticker in memory and
-// loaded in batches, as the ETL loads them (db/profile.ts says why it differs).
-import { foldCounts } from '../db/counts.ts';
-import type { Database, Queryable } from '../db/database.ts';
-import { foldDerivedBars, foldDerivedBarsOnce } from '../db/derived-bars.ts';
-import { COPY_STAGING, CREATE_STAGING, indexStaging, mergeStagedTicker, mergeStagedTickers } from '../db/bulk-import.ts';
-import { upsertBars, type UpsertCounts } from '../db/market-data.ts';
-import { profileOf } from '../db/profile.ts';
+// loaded in batches, as the ETL loads them (db/driver/profile.ts says why it differs).
+import { foldCounts } from '../db/repositories/counts.ts';
+import type { Database, Queryable } from '../db/driver/database.ts';
+import { foldDerivedBars, foldDerivedBarsOnce } from '../db/repositories/derived-bars.ts';
+import { COPY_STAGING, CREATE_STAGING, indexStaging, mergeStagedTicker, mergeStagedTickers } from '../db/repositories/bulk-import.ts';
+import { upsertBars, type UpsertCounts } from '../db/repositories/market-data.ts';
+import { profileOf } from '../db/driver/profile.ts';
 import { parseTicker, type Bar } from '../model/bar.ts';
 import { readRows } from '../sources/csv/files.ts';
 import { loadBars } from './load.ts';

@@ -1,7 +1,7 @@
 // The ETL's parts wired from configuration: the source, its rate limiter (one per process, shared by
 // everything that calls it: scheduler, API trigger, CLI) and the runner.
 import type { Config } from '../config.ts';
-import type { Database } from '../db/database.ts';
+import type { Database } from '../db/driver/database.ts';
 import { makeRedactor, type Logger } from '../logger.ts';
 import { createSource } from '../sources/index.ts';
 import type { Source } from '../sources/source.ts';

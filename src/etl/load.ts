@@ -1,11 +1,11 @@
 // Loads one ticker's bars whole or not at all: batches of one upsert statement each, all in one
-// transaction; or, for a new ticker where the profile says so (db/profile.ts), one transaction
-// per batch with the load undone if it does not finish (db/load-journal.ts).
-import type { Database } from '../db/database.ts';
-import { toDatabaseError } from '../db/errors.ts';
-import { beginStepLoad, finishStepLoad, loadStep, undoStepLoad } from '../db/load-journal.ts';
-import { upsertBars, type UpsertCounts } from '../db/market-data.ts';
-import { profileOf, type Profile } from '../db/profile.ts';
+// transaction; or, for a new ticker where the profile says so (db/driver/profile.ts), one transaction
+// per batch with the load undone if it does not finish (db/repositories/load-journal.ts).
+import type { Database } from '../db/driver/database.ts';
+import { toDatabaseError } from '../db/driver/errors.ts';
+import { beginStepLoad, finishStepLoad, loadStep, undoStepLoad } from '../db/repositories/load-journal.ts';
+import { upsertBars, type UpsertCounts } from '../db/repositories/market-data.ts';
+import { profileOf, type Profile } from '../db/driver/profile.ts';
 import type { Bar } from '../model/bar.ts';
 
 /** The last bar of each (ticker, date), in the order given. */

@@ -5,8 +5,8 @@
 // Order: every ticker's recent daily bars first (stalest first), then weekly and monthly history
 // (new tickers first), then corporate actions. What today's budget cannot hold is deferred, not
 // failed: the next New York day's runs plan it again.
-import type { Entitlement } from '../db/entitlements.ts';
-import type { TickerState } from '../db/ticker-datasets.ts';
+import type { Entitlement } from '../db/repositories/entitlements.ts';
+import type { TickerState } from '../db/repositories/ticker-datasets.ts';
 import type { Dataset, DatasetOffer, Variant } from '../sources/source.ts';
 import { sessionsBetween } from '../model/calendar.ts';
 import { addDays, isUpToDate, newerPeriodPossible, newYork, weekdayOf, weekdaysAfter } from './freshness.ts';

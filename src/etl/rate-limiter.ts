@@ -7,8 +7,8 @@
 //    it and every process on the same database shares one budget.
 // A source that says it is being asked too fast pauses every request through the gate.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Queryable } from '../db/database.ts';
-import { requestsOn, takeRequest } from '../db/source-usage.ts';
+import type { Queryable } from '../db/driver/database.ts';
+import { requestsOn, takeRequest } from '../db/repositories/source-usage.ts';
 import { newYork } from './freshness.ts';
 
 const MIN_SPACING_MS = 1000;

@@ -4,19 +4,19 @@
 // A spent budget (ours, or the source's own quota) defers what is left to the next New York day;
 // invalid credentials stop the run. The runner knows sources only through sources/source.ts.
 import pRetry from 'p-retry';
-import { replaceDividends, replaceSplits } from '../db/corporate-actions.ts';
-import { foldCounts } from '../db/counts.ts';
-import { foldDerivedBars } from '../db/derived-bars.ts';
-import { profileOf } from '../db/profile.ts';
-import type { Database } from '../db/database.ts';
-import { listEntitlements, recordEntitlement } from '../db/entitlements.ts';
+import { replaceDividends, replaceSplits } from '../db/repositories/corporate-actions.ts';
+import { foldCounts } from '../db/repositories/counts.ts';
+import { foldDerivedBars } from '../db/repositories/derived-bars.ts';
+import { profileOf } from '../db/driver/profile.ts';
+import type { Database } from '../db/driver/database.ts';
+import { listEntitlements, recordEntitlement } from '../db/repositories/entitlements.ts';
 import {
   abortStaleRuns, createRun, finishRun, getRun, recordTickerResult, releaseRunLock, runningRunId, tryRunLock,
   type DatasetResult, type RunDetail, type TickerResult, type TickerStatus, type Trigger,
-} from '../db/etl-runs.ts';
-import { upsertPeriodBars } from '../db/period-bars.ts';
-import { missingSessions } from '../db/quality.ts';
-import { markFetched, tickerStates } from '../db/ticker-datasets.ts';
+} from '../db/repositories/etl-runs.ts';
+import { upsertPeriodBars } from '../db/repositories/period-bars.ts';
+import { missingSessions } from '../db/repositories/quality.ts';
+import { markFetched, tickerStates } from '../db/repositories/ticker-datasets.ts';
 import type { Logger } from '../logger.ts';
 import { recordEtlRun, recordEtlTicker, recordSourceRequest } from '../metrics.ts';
 import { normaliseTicker } from '../model/bar.ts';

@@ -2,8 +2,8 @@
 // replica sharing the database. The schedule lives in the database (etl_schedule.next_run_at); a
 // replica runs only if its guarded upsert moves next_run_at forward, which exactly one can do.
 // The database's clock decides, so replicas with skewed clocks still agree.
-import type { Database, Queryable } from '../db/database.ts';
-import { claimSlot, untilNextRun as untilNextRunOf } from '../db/etl-schedule.ts';
+import type { Database, Queryable } from '../db/driver/database.ts';
+import { claimSlot, untilNextRun as untilNextRunOf } from '../db/repositories/etl-schedule.ts';
 import type { Logger } from '../logger.ts';
 import { RunInProgressError, type EtlRunner } from './runner.ts';
 

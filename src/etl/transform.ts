@@ -1,7 +1,7 @@
 // Raw rows (from a source) → rows ready to load: exact decimal strings, the ticker upper-cased,
 // bars sorted by date. A row that breaks a rule is rejected with its reason and counted; the good
 // rows go on. (The original dropped every row after the first bad number.)
-import type { Dividend, Split } from '../db/corporate-actions.ts';
+import type { Dividend, Split } from '../db/repositories/corporate-actions.ts';
 import { checkPrices, normaliseTicker, parseDate, parsePrice, parseVolume, PRICE_FIELDS, type Bar } from '../model/bar.ts';
 import type { RawDividend, RawRow, RawSplit } from '../sources/source.ts';
 import { periodOf } from './freshness.ts';

@@ -1,4 +1,4 @@
-// What the quality report calls suspicious, and how it words it (the SQL is in db/quality.ts).
+// What the quality report calls suspicious, and how it words it (the SQL is in db/repositories/quality.ts).
 import { Big } from 'big.js';
 
 /** A close-to-close move of more than 30% either way (in ratio: below 0.7 or above 1/0.7). */

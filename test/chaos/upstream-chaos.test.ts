@@ -9,7 +9,7 @@
 import { runInNewContext } from 'node:vm';
 import v8 from 'node:v8';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunDetail } from '../../src/db/etl-runs.ts';
+import type { RunDetail } from '../../src/db/repositories/etl-runs.ts';
 import { createEtl, type Etl } from '../../src/etl/index.ts';
 import { syntheticBars } from '../fixtures/alpha-vantage.ts';
 import { captureLogger, testConfig } from '../helpers/app.ts';

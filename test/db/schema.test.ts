@@ -1,7 +1,7 @@
 // Migrations, constraints and the maintained per-day counts, on every database kind.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { compactCounts, foldCounts } from '../../src/db/counts.ts';
-import { migrate, readMigrations } from '../../src/db/migrate.ts';
+import { compactCounts, foldCounts } from '../../src/db/repositories/counts.ts';
+import { migrate, readMigrations } from '../../src/db/driver/migrate.ts';
 import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 
 const insert = (t: TestDatabase, values: string) =>

@@ -6,7 +6,7 @@
 import { Big } from 'big.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
-import type { RunDetail } from '../../src/db/etl-runs.ts';
+import type { RunDetail } from '../../src/db/repositories/etl-runs.ts';
 import { createEtl, type Etl } from '../../src/etl/index.ts';
 import type { Clock } from '../../src/etl/rate-limiter.ts';
 import { aggregateBars, syntheticBars, syntheticDividends, type DividendRow, type SeriesBar } from '../fixtures/alpha-vantage.ts';

@@ -6,7 +6,7 @@ import { Big } from 'big.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { createEtl, type Etl } from '../../src/etl/index.ts';
-import type { RunDetail, TickerResult } from '../../src/db/etl-runs.ts';
+import type { RunDetail, TickerResult } from '../../src/db/repositories/etl-runs.ts';
 import { syntheticBars, type SeriesBar } from '../fixtures/alpha-vantage.ts';
 import { captureLogger, testConfig } from '../helpers/app.ts';
 import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';

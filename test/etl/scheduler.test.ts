@@ -1,8 +1,8 @@
 // The shared schedule: a run at start and then once per interval — between every replica sharing
 // the database — and a stop that abandons the current ticker cleanly.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/database.ts';
-import { openPostgres } from '../../src/db/postgres.ts';
+import type { Database } from '../../src/db/driver/database.ts';
+import { openPostgres } from '../../src/db/driver/postgres.ts';
 import { createEtl } from '../../src/etl/index.ts';
 import { Scheduler } from '../../src/etl/scheduler.ts';
 import { captureLogger, testConfig } from '../helpers/app.ts';

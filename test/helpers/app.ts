@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
-import type { Database } from '../../src/db/database.ts';
+import type { Database } from '../../src/db/driver/database.ts';
 import { createEtl } from '../../src/etl/index.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 

@@ -2,10 +2,10 @@
 // TEST_DATABASE_URL is set (.ci/run sets it). Each test file gets its own database, migrated once.
 import crypto from 'node:crypto';
 import pg from 'pg';
-import type { Database } from '../../src/db/database.ts';
-import { migrate } from '../../src/db/migrate.ts';
-import { openPglite } from '../../src/db/pglite.ts';
-import { openPostgres } from '../../src/db/postgres.ts';
+import type { Database } from '../../src/db/driver/database.ts';
+import { migrate } from '../../src/db/driver/migrate.ts';
+import { openPglite } from '../../src/db/driver/pglite.ts';
+import { openPostgres } from '../../src/db/driver/postgres.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
