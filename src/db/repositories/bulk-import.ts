@@ -5,6 +5,7 @@
 // left untouched (updated_at too).
 import type { Queryable } from '../driver/database.ts';
 import { upsertFrom, type UpsertCounts } from './market-data.ts';
+import { toDatabaseError } from '../driver/errors.ts';
 
 export const CREATE_STAGING = `DROP TABLE IF EXISTS import_staging;
 CREATE TEMP TABLE import_staging (
@@ -30,7 +31,7 @@ export async function indexStaging(session: Queryable): Promise<StagedDuplicate[
   try {
     await session.exec(UNIQUE_INDEX);
   } catch (err) {
-    if ((err as { code?: string }).code !== '23505') throw err;
+    if (toDatabaseError(err).kind !== 'unique') throw err;
     removed = await removeStagedDuplicates(session);
     await session.exec(UNIQUE_INDEX);
   }
