@@ -45,6 +45,12 @@ export interface Profile {
    * bounded share of it and run at full speed otherwise. Resolves at once on a server.
    */
   afterLoad(loadMs: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Whether others are using the embedded database right now, so that housekeeping that holds
+   * it for tens of milliseconds a statement (derived-bar folds, vacuums) should wait: reads never
+   * depend on it. Always false on a server.
+   */
+  busy(): boolean;
 }
 
 /**
@@ -62,7 +68,7 @@ export const BUSY_WITHIN_MS = 100;
 interface EmbeddedHooks {
   /**
    * When a statement last started on another connection than the statement before it, or others
-   * were found waiting as a transaction ended (wire-server.ts: onOthers).
+   * were found waiting as one ended (wire-server.ts: onOthers).
    */
   othersActiveAt(): number;
 }
@@ -92,6 +98,7 @@ const server: Profile = {
   // A server still starting, or not reachable yet: the kinds toDatabaseError says may pass.
   transientAtStart: (err) => ['unavailable', 'connect_timeout'].includes(toDatabaseError(err).kind),
   afterLoad: async () => {},
+  busy: () => false,
 };
 
 function embeddedProfile(db: Database): Profile {
@@ -115,6 +122,7 @@ function embeddedProfile(db: Database): Profile {
     qualityStatements: 10,
     ownVacuum: true,
     transientAtStart: () => false,
+    busy: () => hooks !== undefined && Date.now() - hooks.othersActiveAt() < BUSY_WITHIN_MS,
     afterLoad: async (loadMs, signal) => {
       if (!hooks) return;
       const started = Date.now() - loadMs;

@@ -32,9 +32,9 @@ export interface WireServerOptions {
   /** Called when a unit starts (with its deadline, 0 for none) and ends (0, 0). */
   onUnit?: (startedAt: number, deadline: number) => void;
   /**
-   * Called when a unit starts on another connection than the unit before it: a load that runs
-   * its statements on one connection can tell whether anyone else is using the database
-   * (profile.ts).
+   * Called when a unit starts on another connection than the unit before it, or ends with units
+   * of other connections waiting: a load that runs its statements on one connection, or
+   * housekeeping, can tell whether anyone else is using the database (profile.ts).
    */
   onOthers?: () => void;
   /** Session settings restored after a unit of an outside client (see Conn.outside). */
@@ -283,9 +283,9 @@ export class WireServer {
     // Back to idle only when the answer ends with ReadyForQuery 'I'; 'T' or 'E' (in a transaction),
     // or no ReadyForQuery yet (a batch ended by Flush, COPY under way): the connection keeps the session.
     const idle = tail.length === 6 && tail[0] === 0x5a && tail.readInt32BE(1) === 5 && tail[5] === 0x49;
+    // Others queued while this unit ran: they are using the database, though none could start.
+    if (this.ready.some((c) => c !== conn)) this.options.onOthers?.();
     if (idle) {
-      // Released a transaction while others waited for it: they are using the database.
-      if (this.holder === conn && this.ready.length) this.options.onOthers?.();
       if (this.holder === conn) this.holder = undefined;
       if (conn.pending.length && !this.ready.includes(conn)) this.ready.push(conn);
     } else {

@@ -106,14 +106,15 @@ export async function foldDerivedBarsOnce(db: Queryable, maxTickers?: number): P
 
 /**
  * Remakes the derived weeks and months of every pending range: in one statement, or a few
- * tickers per statement where a statement holds the database for everyone (see profile.ts).
+ * tickers per statement where a statement holds the database for everyone (see profile.ts),
+ * stopping early, after at least one, once `enough` says so.
  */
-export async function foldDerivedBars(db: Database, step = profileOf(db).derivedFoldStep): Promise<number> {
+export async function foldDerivedBars(db: Database, step = profileOf(db).derivedFoldStep, enough: () => boolean = () => false): Promise<number> {
   if (step === undefined) return foldDerivedBarsOnce(db);
   // Only the tickers pending now: under steady writes to one ticker, folding until nothing is
   // pending would remake its periods back to back and hold the database for everyone.
   const { rows } = await db.query<{ n: number }>('SELECT count(DISTINCT ticker)::int AS n FROM derived_bars_pending');
   let folded = 0;
-  for (let n = 1; folded < rows[0]!.n && (n = await foldDerivedBarsOnce(db, step)) > 0;) folded += n;
+  for (let n = 1; folded < rows[0]!.n && !(folded > 0 && enough()) && (n = await foldDerivedBarsOnce(db, step)) > 0;) folded += n;
   return folded;
 }

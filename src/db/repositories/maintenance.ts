@@ -68,19 +68,35 @@ export class Maintenance {
   }
 
   start(): void {
+    const profile = profileOf(this.db);
+    // On the embedded database each fold or vacuum statement holds it for everyone, so while others
+    // use it the heavy ones wait — up to a bound, then one goes (reads never depend on them).
+    const mayRun = (last: number, bound: number) => !profile.busy() || Date.now() - last >= bound;
+    let lastDerived = Date.now();
+    let lastSweep = Date.now();
     this.every(this.times.compactMs, async () => {
       if ((await foldCounts(this.db)) > 0) this.folded = true;
-      if ((await foldDerivedBars(this.db)) > 0) this.folded = true;
+      if (!mayRun(lastDerived, 2 * this.times.sweepMs)) return;
+      if ((await foldDerivedBars(this.db, undefined, () => profile.busy())) > 0) this.folded = true;
+      lastDerived = Date.now();
     });
     // SKIP_LOCKED: a replica already vacuuming a table is left to it rather than waited for.
     this.every(this.times.sweepMs, async () => {
-      if (!this.folded) return;
+      if (!this.folded || !mayRun(lastSweep, 6 * this.times.sweepMs)) return;
       await this.db.exec(`VACUUM (ANALYZE, SKIP_LOCKED) ${FOLDED_TABLES.join(', ')}`);
       this.folded = false; // tasks never overlap (run), so nothing was folded meanwhile
+      lastSweep = Date.now();
     });
-    if (profileOf(this.db).ownVacuum) {
+    if (profile.ownVacuum) {
       // One statement each: several in one exec would form a transaction, where VACUUM cannot run.
+      let tidyDue: number | undefined;
       const tidy = async () => {
+        tidyDue ??= Date.now();
+        if (!mayRun(tidyDue, 6 * this.times.sweepMs)) {
+          this.timers.push(setTimeout(() => this.run(tidy), this.times.compactMs).unref());
+          return;
+        }
+        tidyDue = undefined;
         await this.db.exec(`VACUUM (ANALYZE) ${SMALL_TABLES.join(', ')}`);
         if (await statisticsStale(this.db)) await this.db.exec('ANALYZE market_data');
       };

@@ -49,6 +49,16 @@ describe('the pause after a load', () => {
     expect(waited).toBeLessThan(Math.max(BUSY_WITHIN_MS, LOAD_YIELD_FACTOR * 50) + 50);
   });
 
+  it('calls the embedded database busy while others used it within BUSY_WITHIN_MS; a server never', () => {
+    expect(profileOf(fake('postgres')).busy()).toBe(false);
+    let at = Date.now();
+    const db = fake('pglite');
+    registerEmbedded(db, { othersActiveAt: () => at });
+    expect(profileOf(db).busy()).toBe(true);
+    at = Date.now() - BUSY_WITHIN_MS - 1;
+    expect(profileOf(db).busy()).toBe(false);
+  });
+
   it('ends at once when the run is stopped', async () => {
     const db = fake('pglite');
     registerEmbedded(db, { othersActiveAt: () => Date.now() });
