@@ -1,7 +1,7 @@
 // The real application over a real test database, driven through `inject`.
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { buildApp, type AppDeps } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { Database } from '../../src/db/driver/database.ts';
@@ -69,4 +69,21 @@ export function useTestApp(kind: DatabaseKind, options: { seed?: (db: Database) 
   });
   if (options.resetEach) beforeEach(async () => { await fixture.t.reset(); });
   return fixture;
+}
+
+/**
+ * Every item GET /api/v1/market-data returns for `query`, in pages of 1,000 walking next_cursor.
+ * `parse` reads a page's body (JSON.parse unless given).
+ */
+export async function listAllMarketData<T>(app: FastifyInstance, query: string, parse: (body: string) => unknown = JSON.parse): Promise<T[]> {
+  const items: T[] = [];
+  let cursor = '';
+  for (;;) {
+    const res = await app.inject(`/api/v1/market-data?size=1000&${query}${cursor && `&cursor=${cursor}`}`);
+    expect(res.statusCode, res.body).toBe(200);
+    const body = parse(res.body) as { items: T[]; next_cursor: string | null };
+    items.push(...body.items);
+    if (!body.next_cursor) return items;
+    cursor = body.next_cursor;
+  }
 }
