@@ -63,6 +63,9 @@ describe.each(DATABASE_KINDS)('metrics and log context on %s', (kind) => {
   it('counts requests by route pattern and status, and the ETL by run, ticker, row and upstream outcome', async () => {
     const before = (await scrape()).values;
     const delta = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+    /** Each series moved by exactly the given amount (all compared at once, named in a failure). */
+    const expectDeltas = (expected: Record<string, number>) =>
+      expect(Object.fromEntries(Object.keys(expected).map((key) => [key, delta(key)]))).toEqual(expected);
 
     // Requests: the same route with different ids must share one series.
     for (let i = 0; i < 3; i++) expect((await app.inject('/api/v1/market-data?size=5')).statusCode).toBe(200);
@@ -82,29 +85,35 @@ describe.each(DATABASE_KINDS)('metrics and log context on %s', (kind) => {
     const { text, values: after } = await scrape();
     // No raw URL, id or query string ever becomes a label value.
     expect(text).not.toMatch(/123456|7654321|size=5|no\/such/);
-    expect(delta('http_requests_total{method=GET,route=/api/v1/market-data,status=200}')).toBe(3);
-    expect(delta('http_requests_total{method=GET,route=/api/v1/market-data/:id,status=404}')).toBe(2);
-    expect(delta('http_requests_total{method=POST,route=/api/v1/market-data,status=201}')).toBe(1);
-    expect(delta('http_requests_total{method=GET,route=unmatched,status=404}')).toBe(1);
-    expect(delta('http_requests_total{method=POST,route=/api/v1/etl/run,status=200}')).toBe(2);
-    expect(delta('http_request_duration_seconds_count{method=GET,route=/api/v1/market-data,status=200}')).toBe(3);
-    expect(delta('http_request_duration_seconds_bucket{le=+Inf,method=GET,route=/api/v1/market-data/:id,status=404}')).toBe(2);
+    expectDeltas({
+      'http_requests_total{method=GET,route=/api/v1/market-data,status=200}': 3,
+      'http_requests_total{method=GET,route=/api/v1/market-data/:id,status=404}': 2,
+      'http_requests_total{method=POST,route=/api/v1/market-data,status=201}': 1,
+      'http_requests_total{method=GET,route=unmatched,status=404}': 1,
+      'http_requests_total{method=POST,route=/api/v1/etl/run,status=200}': 2,
+      'http_request_duration_seconds_count{method=GET,route=/api/v1/market-data,status=200}': 3,
+      'http_request_duration_seconds_bucket{le=+Inf,method=GET,route=/api/v1/market-data/:id,status=404}': 2,
+    });
     expect(delta('http_request_duration_seconds_sum{method=POST,route=/api/v1/etl/run,status=200}')).toBeGreaterThan(0);
 
-    expect(delta('etl_runs_total{status=completed,trigger=api}')).toBe(2);
-    expect(delta('etl_run_duration_seconds_count{trigger=api}')).toBe(2);
-    expect(delta('etl_tickers_total{status=success}')).toBe(3);
-    expect(delta('etl_tickers_total{status=failed}')).toBe(1);
-    expect(delta('etl_tickers_total{status=no_new_data}')).toBe(2);
-    expect(delta('etl_rows_total{outcome=inserted}')).toBe(40 + 19 + 10);
-    expect(delta('etl_rows_total{outcome=rejected}')).toBe(2); // the bad row, once per run
-    expect(delta('etl_rows_total{outcome=unchanged}')).toBe(40 + 19);
-    expect(delta('etl_rows_total{outcome=updated}')).toBe(0);
+    expectDeltas({
+      'etl_runs_total{status=completed,trigger=api}': 2,
+      'etl_run_duration_seconds_count{trigger=api}': 2,
+      'etl_tickers_total{status=success}': 3,
+      'etl_tickers_total{status=failed}': 1,
+      'etl_tickers_total{status=no_new_data}': 2,
+      'etl_rows_total{outcome=inserted}': 40 + 19 + 10,
+      'etl_rows_total{outcome=rejected}': 2, // the bad row, once per run
+      'etl_rows_total{outcome=unchanged}': 40 + 19,
+      'etl_rows_total{outcome=updated}': 0,
+    });
     // Every request the fake saw, by how it was classified: FLAKY needed three (503, dropped, data).
     expect(fake.requests).toHaveLength(8);
-    expect(delta('etl_source_requests_total{outcome=data,source=alpha_vantage}')).toBe(5);
-    expect(delta('etl_source_requests_total{outcome=transient,source=alpha_vantage}')).toBe(2); // the 503 and the dropped connection
-    expect(delta('etl_source_requests_total{outcome=not_found,source=alpha_vantage}')).toBe(1);
+    expectDeltas({
+      'etl_source_requests_total{outcome=data,source=alpha_vantage}': 5,
+      'etl_source_requests_total{outcome=transient,source=alpha_vantage}': 2, // the 503 and the dropped connection
+      'etl_source_requests_total{outcome=not_found,source=alpha_vantage}': 1,
+    });
     // The budget gauge is read from the database at scrape time (it is shared between processes).
     const { rows } = await t.db.query<{ used: number }>(`SELECT coalesce(sum(requests), 0)::int AS used FROM source_usage WHERE source = 'alpha_vantage'`);
     expect(rows[0]!.used).toBe(8);

@@ -3,15 +3,9 @@
 // acknowledged write, consistent maintained counts, its migrations and no stale lock; the data
 // directory's lock is taken over; finally a run completes. (test/e2e/etl-crash.test.ts kills once,
 // at a fixed point; this one kills several times, wherever the dice say, with writers racing.)
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/driver/database.ts';
 import { readMigrations } from '../../src/db/driver/migrate.ts';
-import { openPglite } from '../../src/db/driver/pglite.ts';
-import { openPostgres } from '../../src/db/driver/postgres.ts';
-import { createServerDatabase, DATABASE_KINDS } from '../helpers/databases.ts';
+import { createServiceDatabase, DATABASE_KINDS, type ServiceDatabase } from '../helpers/databases.ts';
 import { startFakeAlphaVantage, type FakeAlphaVantage } from '../helpers/fake-alpha-vantage.ts';
 import { startService, type RunningService } from '../helpers/service.ts';
 
@@ -29,33 +23,22 @@ function random(seed: number): () => number {
 
 describe.each(DATABASE_KINDS)('SIGKILL at random moments of a load on %s', (kind) => {
   let fake: FakeAlphaVantage;
-  let dir: string;
+  let database: ServiceDatabase;
   let env: Record<string, string>;
-  let open: () => Promise<Database>;
-  let dropServer = async () => {};
   const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
 
   beforeAll(async () => {
     fake = await startFakeAlphaVantage({ key: KEY, tier: 'premium', fallback: { synthetic: ROWS, end: '2024-12-31' } });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-crash-chaos-'));
+    database = await createServiceDatabase(kind, 'md-crash-chaos-');
     env = {
+      ...database.env,
       ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0',
       ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '1000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '1000', LOG_LEVEL: 'debug', ETL_ENABLED: 'false', ETL_DATASETS: 'daily',
     };
-    if (kind === 'pglite') {
-      env.DATA_DIR = dir;
-      open = () => openPglite(dir);
-    } else {
-      const created = await createServerDatabase();
-      env.DATABASE_URL = created.url;
-      dropServer = created.drop;
-      open = () => openPostgres({ url: created.url, poolSize: 2 });
-    }
   });
   afterAll(async () => {
     await fake?.close();
-    await dropServer();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await database?.drop();
   });
 
   it('keeps every invariant through repeated crashes, and the next run completes', async () => {
@@ -105,7 +88,7 @@ describe.each(DATABASE_KINDS)('SIGKILL at random moments of a load on %s', (kind
       if (last.done < last.of) tally.killedMidTicker++;
 
       // The dead process's database, as the next process finds it.
-      const db = await open(); // PGlite: takes over the dead owner's directory lock
+      const db = await database.open(); // PGlite: takes over the dead owner's directory lock
       try {
         const { rows: per } = await db.query<{ ticker: string; n: number }>('SELECT ticker, count(*)::int AS n FROM market_data GROUP BY ticker');
         for (const { ticker, n } of per) if (ticker !== 'APIW') expect(n, `${ticker} after kill ${cycle} (seed ${seed})`).toBe(ROWS);
@@ -147,7 +130,7 @@ describe.each(DATABASE_KINDS)('SIGKILL at random moments of a load on %s', (kind
     } finally {
       expect(await service.stop('SIGTERM')).toBe(0);
     }
-    const db = await open();
+    const db = await database.open();
     try {
       const { rows } = await db.query<{ ticker: string; n: number }>(`SELECT ticker, count(*)::int AS n FROM market_data WHERE ticker <> 'APIW' GROUP BY ticker ORDER BY ticker`);
       expect(rows).toEqual(allTickers.sort().map((ticker) => ({ ticker, n: ROWS })));

@@ -3,14 +3,10 @@
 // closed, the process exits 0 within 10 s, and no request is answered with a reset connection.
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/driver/database.ts';
-import { openPglite } from '../../src/db/driver/pglite.ts';
-import { openPostgres } from '../../src/db/driver/postgres.ts';
-import { createServerDatabase, DATABASE_KINDS } from '../helpers/databases.ts';
+import { createServiceDatabase, DATABASE_KINDS, type ServiceDatabase } from '../helpers/databases.ts';
 import { startFakeAlphaVantage, type FakeAlphaVantage } from '../helpers/fake-alpha-vantage.ts';
 import { startService } from '../helpers/service.ts';
 
@@ -24,35 +20,22 @@ interface Outcome { sentBeforeTerm: boolean; path: string; status?: number; erro
 
 describe.each(DATABASE_KINDS)('SIGTERM under load on %s', (kind) => {
   let fake: FakeAlphaVantage;
-  let dir: string;
+  let database: ServiceDatabase;
   let env: Record<string, string>;
-  let open: () => Promise<Database>;
-  let url: string | undefined;
-  let dropServer = async () => {};
 
   beforeAll(async () => {
     fake = await startFakeAlphaVantage({ key: KEY, tier: 'premium', fallback: { delayMs: 300, then: { synthetic: BARS, end: '2024-12-31' } } });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-shutdown-'));
+    database = await createServiceDatabase(kind, 'md-shutdown-');
     env = {
+      ...database.env,
       ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0',
       ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '1000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '1000',
       ETL_ENABLED: 'true', ETL_INTERVAL_MINUTES: '60', DEFAULT_TICKERS: TICKERS.join(','), ETL_DATASETS: 'daily', LOG_LEVEL: 'info',
     };
-    if (kind === 'pglite') {
-      env.DATA_DIR = dir;
-      open = () => openPglite(dir);
-    } else {
-      const created = await createServerDatabase();
-      url = created.url;
-      env.DATABASE_URL = created.url;
-      dropServer = created.drop;
-      open = () => openPostgres({ url: created.url, poolSize: 2 });
-    }
   });
   afterAll(async () => {
     await fake?.close();
-    await dropServer();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await database?.drop();
   });
 
   it('finishes in-flight requests, stops the scheduler, closes the database and exits 0 within 10 s', async () => {
@@ -127,7 +110,7 @@ describe.each(DATABASE_KINDS)('SIGTERM under load on %s', (kind) => {
     for (const o of after) if (o.status !== undefined) expect([200, 503]).toContain(o.status);
 
     // The scheduler's run was stopped cleanly: recorded as aborted, no ticker half-loaded.
-    const db = await open();
+    const db = await database.open();
     try {
       const { rows: runs } = await db.query<{ trigger: string; status: string; error: string | null }>('SELECT trigger, status, error FROM etl_runs');
       expect(runs).toEqual([{ trigger: 'schedule', status: 'aborted', error: expect.stringContaining('shutting down') }]);
@@ -141,13 +124,13 @@ describe.each(DATABASE_KINDS)('SIGTERM under load on %s', (kind) => {
     // The database was closed: no session of the service is left on the server; on PGlite the
     // directory lock was released (a crash leaves it behind).
     if (kind === 'postgres') {
-      const c = new pg.Client({ connectionString: url });
+      const c = new pg.Client({ connectionString: database.url });
       await c.connect();
       const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'market-data'`);
       await c.end();
       expect(rows[0]!.n).toBe(0);
     } else {
-      expect(fs.existsSync(path.join(dir, 'service.lock'))).toBe(false);
+      expect(fs.existsSync(path.join(database.dir, 'service.lock'))).toBe(false);
     }
 
     const refused = outcomes.filter((o) => o.error === 'ECONNREFUSED').length;

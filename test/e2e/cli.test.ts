@@ -2,14 +2,10 @@
 // same command), from the sources, against the fake Alpha Vantage, on both databases.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPglite } from '../../src/db/driver/pglite.ts';
-import { openPostgres } from '../../src/db/driver/postgres.ts';
-import type { Database } from '../../src/db/driver/database.ts';
 import { aggregateBars, syntheticBars, syntheticDividends } from '../fixtures/alpha-vantage.ts';
-import { createServerDatabase, DATABASE_KINDS } from '../helpers/databases.ts';
+import { createServiceDatabase, DATABASE_KINDS, type ServiceDatabase } from '../helpers/databases.ts';
 import { startFakeAlphaVantage, type FakeAlphaVantage } from '../helpers/fake-alpha-vantage.ts';
 import { MARKET_DATA, ROOT } from '../helpers/service.ts';
 
@@ -33,10 +29,8 @@ function npmRun([script, dashes, ...args]: string[], env: Record<string, string>
 // Each command is a process that starts the embedded database (a worker, seconds on a busy host).
 describe.each(DATABASE_KINDS)('CLI on %s', { timeout: 180_000 }, (kind) => {
   let fake: FakeAlphaVantage;
-  let dir: string;
+  let database: ServiceDatabase;
   let env: Record<string, string>;
-  let open: () => Promise<Database>;
-  let dropServer = async () => {};
   const outputs: string[] = [];
   const run = async (...args: string[]) => {
     const result = await npmRun(args, env);
@@ -46,22 +40,12 @@ describe.each(DATABASE_KINDS)('CLI on %s', { timeout: 180_000 }, (kind) => {
 
   beforeAll(async () => {
     fake = await startFakeAlphaVantage({ key: KEY, tier: 'premium', symbols: { AAPL: { synthetic: 120 } } });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-cli-'));
-    env = { ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0' };
-    if (kind === 'pglite') {
-      env.DATA_DIR = path.join(dir, 'data');
-      open = () => openPglite(env.DATA_DIR);
-    } else {
-      const created = await createServerDatabase();
-      env.DATABASE_URL = created.url;
-      dropServer = created.drop;
-      open = () => openPostgres({ url: created.url, poolSize: 2 });
-    }
+    database = await createServiceDatabase(kind, 'md-cli-', { dataSubdir: 'data' });
+    env = { ...database.env, ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0' };
   });
   afterAll(async () => {
     await fake?.close();
-    await dropServer();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await database?.drop();
     expect(outputs.join('')).not.toContain(KEY);
   });
 
@@ -110,7 +94,7 @@ describe.each(DATABASE_KINDS)('CLI on %s', { timeout: 180_000 }, (kind) => {
     const newestFirst = [...bars].reverse();
     const csv = ['timestamp,open,high,low,close,volume', ...newestFirst.map((b) => `${b.date},${b.open},${b.high},${b.low},${b.close},${b.volume}`),
       '2020-02-30,1,1,1,1,1', '2020-03-02,3,2,4,3,10'].join('\r\n');
-    const file = path.join(dir, 'msft.csv');
+    const file = path.join(database.dir, 'msft.csv');
     fs.writeFileSync(file, csv);
     const imported = await run('import', '--', file, '--ticker', 'msft');
     expect(imported.code).toBe(0);
@@ -119,23 +103,23 @@ describe.each(DATABASE_KINDS)('CLI on %s', { timeout: 180_000 }, (kind) => {
     expect(imported.stdout).toContain('rejected 2020-03-02: high must not be below low (4)');
 
     // `date` as the first column's name, oldest first, extra columns: the same rows, nothing changes.
-    const other = path.join(dir, 'msft-asc.csv');
+    const other = path.join(database.dir, 'msft-asc.csv');
     fs.writeFileSync(other, ['date,open,high,low,close,adjusted_close,volume', ...bars.map((b) => `${b.date},${b.open},${b.high},${b.low},${b.close},1,${b.volume}`)].join('\n'));
     const again = await run('import', '--', other, '-t', 'MSFT');
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^MSFT\s+no_new_data\s+30 fetched, 0 new, 0 changed, 30 unchanged, 0 rejected/m);
 
-    const headerless = path.join(dir, 'bad.csv');
+    const headerless = path.join(database.dir, 'bad.csv');
     fs.writeFileSync(headerless, 'when,o,h,l,c,v\n2024-01-02,1,1,1,1,1\n');
     const refused = await run('import', '--', headerless, '--ticker', 'MSFT');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('bad.csv: the header lacks open, high, low, close, volume, timestamp|date');
     expect((await run('import', '--', file)).code).toBe(2);
-    expect((await run('import', '--', path.join(dir, 'missing.csv'), '--ticker', 'X')).stderr).toContain('missing.csv: no such file');
+    expect((await run('import', '--', path.join(database.dir, 'missing.csv'), '--ticker', 'X')).stderr).toContain('missing.csv: no such file');
   });
 
   it('bulk-imports a long CSV: a dry run writes nothing, then rows load per ticker and bad rows are listed', async () => {
-    const file = path.join(dir, 'long.csv');
+    const file = path.join(database.dir, 'long.csv');
     fs.writeFileSync(file, ['ticker,date,open,high,low,close,volume', 'LNGA,2021-01-04,10,11,9,10.5,3000000000', 'LNGB,2021-01-04,20,21,19,20.5,100',
       'LNGA,2021-01-05,10.5,11.25,10,11,200', 'LNGB,2021-01-05,x,21,19,20,100'].join('\n'));
     const dry = await run('import', '--', file, '--dry-run');
@@ -184,7 +168,7 @@ describe.each(DATABASE_KINDS)('CLI on %s', { timeout: 180_000 }, (kind) => {
   });
 
   it('left the history and the rows a user would expect', async () => {
-    const db = await open();
+    const db = await database.open();
     try {
       const { rows } = await db.query<{ ticker: string; n: number }>('SELECT ticker, count(*) AS n FROM market_data GROUP BY ticker ORDER BY ticker');
       expect(rows).toEqual([{ ticker: 'AAPL', n: 120 }, { ticker: 'FREE', n: 100 }, { ticker: 'LNGA', n: 2 }, { ticker: 'LNGB', n: 1 }, { ticker: 'MSFT', n: 30 }]);

@@ -1,14 +1,10 @@
 // The service killed with SIGKILL in the middle of loading a ticker: after a restart no partial
 // ticker, no duplicate, migrations and locks clean, and the next run completes.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/driver/database.ts';
 import { readMigrations } from '../../src/db/driver/migrate.ts';
-import { openPglite } from '../../src/db/driver/pglite.ts';
-import { openPostgres } from '../../src/db/driver/postgres.ts';
-import { createServerDatabase, DATABASE_KINDS } from '../helpers/databases.ts';
+import { createServiceDatabase, DATABASE_KINDS, type ServiceDatabase } from '../helpers/databases.ts';
 import { startFakeAlphaVantage, type FakeAlphaVantage } from '../helpers/fake-alpha-vantage.ts';
 import { startService } from '../helpers/service.ts';
 
@@ -23,33 +19,22 @@ describe.each(DATABASE_KINDS)('SIGKILL during an ETL load on %s', { timeout: 180
   // only after the ticker had committed (the kill came too late to test anything).
   const ROWS = kind === 'pglite' ? 20_000 : 50_000;
   let fake: FakeAlphaVantage;
-  let dir: string;
+  let database: ServiceDatabase;
   let env: Record<string, string>;
-  let open: () => Promise<Database>;
-  let dropServer = async () => {};
 
   beforeAll(async () => {
     fake = await startFakeAlphaVantage({ key: KEY, tier: 'premium', symbols: Object.fromEntries(TICKERS.map((s) => [s, { synthetic: ROWS }])) });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-crash-'));
+    database = await createServiceDatabase(kind, 'md-crash-');
     env = {
+      ...database.env,
       ALPHA_VANTAGE_BASE_URL: fake.url, ALPHA_VANTAGE_API_KEY: KEY, ALPHA_VANTAGE_MIN_INTERVAL_MS: '0',
       DEFAULT_TICKERS: TICKERS.join(','), ETL_DATASETS: 'daily', LOG_LEVEL: 'debug',
       ALPHA_VANTAGE_MAX_BODY_BYTES: String(32 * 1024 * 1024), // 50,000 days (no real history is so long) are ~10 MB
     };
-    if (kind === 'pglite') {
-      env.DATA_DIR = dir;
-      open = () => openPglite(dir);
-    } else {
-      const created = await createServerDatabase();
-      env.DATABASE_URL = created.url;
-      dropServer = created.drop;
-      open = () => openPostgres({ url: created.url, poolSize: 2 });
-    }
   });
   afterAll(async () => {
     await fake?.close();
-    await dropServer();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await database?.drop();
   });
 
   it('leaves no partial ticker, and the next run completes', async () => {
@@ -63,7 +48,7 @@ describe.each(DATABASE_KINDS)('SIGKILL during an ETL load on %s', { timeout: 180
     await first.stop('SIGKILL');
     expect(first.output()).not.toMatch(/"ticker":"BIGB".*"msg":"ticker success"/);
 
-    const db = await open();
+    const db = await database.open();
     let bigaStored = false;
     try {
       const counts = await db.query<{ ticker: string; n: number }>('SELECT ticker, count(*) AS n FROM market_data GROUP BY ticker ORDER BY ticker');
@@ -98,7 +83,7 @@ describe.each(DATABASE_KINDS)('SIGKILL during an ETL load on %s', { timeout: 180
     expect(first.output().length + second.output().length).toBeGreaterThan(1000);
     expect(`${first.output()}${second.output()}`).not.toContain(KEY);
 
-    const after = await open();
+    const after = await database.open();
     try {
       const { rows } = await after.query<{ n: number; distinct_n: number; tickers: number }>(
         'SELECT count(*) AS n, count(DISTINCT (ticker, date)) AS distinct_n, count(DISTINCT ticker) AS tickers FROM market_data');
@@ -112,6 +97,6 @@ describe.each(DATABASE_KINDS)('SIGKILL during an ETL load on %s', { timeout: 180
     } finally {
       await after.close();
     }
-    if (kind === 'pglite') expect(fs.existsSync(path.join(dir, 'service.lock'))).toBe(false);
+    if (kind === 'pglite') expect(fs.existsSync(path.join(database.dir, 'service.lock'))).toBe(false);
   });
 });

@@ -1,6 +1,9 @@
 // Real databases for tests: embedded PGlite always, and the PostgreSQL server as well when
 // TEST_DATABASE_URL is set (.ci/run sets it). Each test file gets its own database, migrated once.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import type { Database } from '../../src/db/driver/database.ts';
 import { migrate } from '../../src/db/driver/migrate.ts';
@@ -78,6 +81,40 @@ export async function openTestDatabase(kind: DatabaseKind, options: { migrate?: 
     drop: async () => {
       await db.close();
       await dropServer();
+    },
+  };
+}
+
+/** The database a spawned service (or CLI) uses, in its own temporary folder. */
+export interface ServiceDatabase {
+  /** The temporary folder (PGlite's data directory, or below it with `dataSubdir`). */
+  dir: string;
+  /** DATA_DIR or DATABASE_URL, to merge into the service's environment. */
+  env: Record<string, string>;
+  /** Connection URL of the server database (postgres kind only). */
+  url?: string;
+  open(): Promise<Database>;
+  /** Drops the server database and removes the temporary folder. */
+  drop(): Promise<void>;
+}
+
+/** PGlite in a new temporary folder, or a fresh database on the test server. */
+export async function createServiceDatabase(kind: DatabaseKind, tmpPrefix: string, options: { dataSubdir?: string } = {}): Promise<ServiceDatabase> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), tmpPrefix));
+  const removeDir = async () => fs.rmSync(dir, { recursive: true, force: true });
+  if (kind === 'pglite') {
+    const dataDir = options.dataSubdir ? path.join(dir, options.dataSubdir) : dir;
+    return { dir, env: { DATA_DIR: dataDir }, open: () => openPglite(dataDir), drop: removeDir };
+  }
+  const created = await createServerDatabase();
+  return {
+    dir,
+    env: { DATABASE_URL: created.url },
+    url: created.url,
+    open: () => openPostgres({ url: created.url, poolSize: 2 }),
+    drop: async () => {
+      await created.drop();
+      await removeDir();
     },
   };
 }

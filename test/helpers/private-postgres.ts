@@ -35,16 +35,24 @@ export interface PrivatePostgres {
   destroy(): void;
 }
 
-export async function createPrivatePostgres(): Promise<PrivatePostgres> {
+/**
+ * A temporary folder for private servers, and a runner of the server binaries (initdb, pg_ctl…).
+ * initdb refuses to run as root: under root both run as the postgres user, who owns the folder.
+ */
+export function serverWorkspace(tmpPrefix: string): { dir: string; run(cmd: string, args: string[]): Buffer } {
   const bin = binDir();
   if (!bin) throw new Error('PostgreSQL server binaries not found (set PG_BIN)');
-  // initdb refuses to run as root: run the server as the postgres user then.
   const asRoot = process.getuid?.() === 0;
   const run = (cmd: string, args: string[]) =>
     asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args], { stdio: 'pipe' })
       : execFileSync(path.join(bin, cmd), args, { stdio: 'pipe' });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-pg-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), tmpPrefix));
   if (asRoot) execFileSync('chown', ['postgres', dir]);
+  return { dir, run };
+}
+
+export async function createPrivatePostgres(): Promise<PrivatePostgres> {
+  const { dir, run } = serverWorkspace('md-pg-');
   const data = path.join(dir, 'data');
   const port = await freePort();
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);

@@ -1,21 +1,12 @@
 // A private primary with streaming replicas on loopback (initdb, then `pg_basebackup -R` per
 // replica), for tests that stop, kill, pause and restart servers under a running service
 // without disturbing anything else. As private-postgres.ts, run as the postgres user under root.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { freePort, PRIVATE_POSTGRES_AVAILABLE } from './private-postgres.ts';
+import { freePort, PRIVATE_POSTGRES_AVAILABLE, serverWorkspace } from './private-postgres.ts';
 
 export { PRIVATE_POSTGRES_AVAILABLE };
-
-function binDir(): string {
-  if (process.env.PG_BIN) return process.env.PG_BIN;
-  const root = '/usr/lib/postgresql';
-  const versions = fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
-  return path.join(root, versions[0]!, 'bin');
-}
 
 export interface ClusterNode {
   url: string;
@@ -37,13 +28,7 @@ export interface ReplicaCluster {
 }
 
 export async function createReplicaCluster(replicaCount = 2): Promise<ReplicaCluster> {
-  const bin = binDir();
-  const asRoot = process.getuid?.() === 0;
-  const run = (cmd: string, args: string[]) =>
-    asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args], { stdio: 'pipe' })
-      : execFileSync(path.join(bin, cmd), args, { stdio: 'pipe' });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-replicas-'));
-  if (asRoot) execFileSync('chown', ['postgres', dir]);
+  const { dir, run } = serverWorkspace('md-replicas-');
 
   const node = (name: string, port: number): ClusterNode => {
     const data = path.join(dir, name);

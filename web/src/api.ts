@@ -1,4 +1,8 @@
 // The public /api/v1 endpoints the page uses, typed. Errors arrive as RFC 9457 problem details.
+// The run types come from the server's import-free module (src/model/etl-run.ts), not a copy.
+import type { RunStatus, RunSummary, TickerStatus } from '../../src/model/etl-run.ts';
+
+export type { RunStatus, RunSummary, TickerStatus };
 
 export type Interval = '1d' | '1w' | '1mo' | '1q' | '1y';
 export type Adjustment = 'raw' | 'split' | 'total';
@@ -66,26 +70,6 @@ export interface Plan {
   requests: number;
   days_needed: number | null;
   tickers: { ticker: string; requests: number; datasets: { dataset: Dataset; requests: number; reason: string }[] }[];
-}
-
-export type RunStatus = 'running' | 'completed' | 'failed' | 'aborted';
-export type TickerStatus = 'success' | 'skipped' | 'no_new_data' | 'failed' | 'deferred';
-
-export interface RunSummary {
-  run_id: number;
-  trigger: 'schedule' | 'api' | 'cli';
-  source: string;
-  status: RunStatus;
-  tickers: string[];
-  started_at: string;
-  finished_at: string | null;
-  error: string | null;
-  total_tickers: number;
-  successful: number;
-  failed: number;
-  skipped: number;
-  deferred: number;
-  total_loaded: number;
 }
 
 export interface TickerOutcome {

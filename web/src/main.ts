@@ -148,22 +148,19 @@ for (const button of document.querySelectorAll<HTMLButtonElement>('[data-range]'
 }
 
 // Interval and adjustment change the bars shown; the ticker and the range stay as they are.
-for (const button of document.querySelectorAll<HTMLButtonElement>('[data-interval]')) {
-  button.addEventListener('click', () => {
-    if (!isInterval(button.dataset.interval)) return;
-    state.interval = button.dataset.interval;
-    if (state.range) void showRange({ ...state.range, interval: state.interval });
-    else setViewButtons();
-  });
+function wireViewButtons<K extends 'interval' | 'adjustment'>(key: K, valid: (v: string | undefined) => v is (typeof state)[K]): void {
+  for (const button of document.querySelectorAll<HTMLButtonElement>(`[data-${key}]`)) {
+    button.addEventListener('click', () => {
+      const value = button.dataset[key];
+      if (!valid(value)) return;
+      state[key] = value;
+      if (state.range) void showRange({ ...state.range, [key]: value });
+      else setViewButtons();
+    });
+  }
 }
-for (const button of document.querySelectorAll<HTMLButtonElement>('[data-adjustment]')) {
-  button.addEventListener('click', () => {
-    if (!isAdjustment(button.dataset.adjustment)) return;
-    state.adjustment = button.dataset.adjustment;
-    if (state.range) void showRange({ ...state.range, adjustment: state.adjustment });
-    else setViewButtons();
-  });
-}
+wireViewButtons('interval', isInterval);
+wireViewButtons('adjustment', isAdjustment);
 
 function setViewButtons(): void {
   for (const b of document.querySelectorAll<HTMLElement>('[data-interval]')) b.setAttribute('aria-pressed', String(b.dataset.interval === state.interval));

@@ -1,10 +1,9 @@
 // Queries on the ETL's history: runs, their progress and per-ticker results, each ticker's datasets.
+import type { RunStatus, RunSummary, TickerStatus, Trigger } from '../../model/etl-run.ts';
 import type { Dataset } from '../../sources/source.ts';
 import type { Queryable } from '../driver/database.ts';
 
-export type Trigger = 'schedule' | 'api' | 'cli';
-export type RunStatus = 'running' | 'completed' | 'failed' | 'aborted';
-export type TickerStatus = 'success' | 'skipped' | 'no_new_data' | 'failed' | 'deferred';
+export type { RunStatus, RunSummary, TickerStatus, Trigger };
 
 /** One dataset of a ticker in a run. Rows: bars, splits or dividends. */
 export interface DatasetResult {
@@ -38,25 +37,6 @@ export interface TickerResult {
   started_at: string;
   finished_at: string;
   datasets: DatasetResult[];
-}
-
-export interface RunSummary {
-  run_id: number;
-  trigger: Trigger;
-  source: string;
-  status: RunStatus;
-  tickers: string[];
-  force: boolean;
-  incremental: boolean;
-  started_at: string;
-  finished_at: string | null;
-  error: string | null;
-  total_tickers: number;
-  successful: number;
-  failed: number;
-  skipped: number;
-  deferred: number;
-  total_loaded: number;
 }
 
 export interface RunDetail extends RunSummary {

@@ -7,28 +7,20 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parse as losslessParse } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testApp } from '../../helpers/app.ts';
-import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../../helpers/databases.ts';
+import { useTestApp } from '../../helpers/app.ts';
+import { DATABASE_KINDS } from '../../helpers/databases.ts';
 
 const DOC = fs.readFileSync(new URL('../../../docs/analysis.md', import.meta.url), 'utf8');
 
 describe.each(DATABASE_KINDS)('docs/analysis.md on %s', (kind) => {
-  let t: TestDatabase;
-  let app: Awaited<ReturnType<typeof testApp>>;
-  let dir: string;
-  beforeAll(async () => {
-    t = await openTestDatabase(kind);
-    await t.db.query(`INSERT INTO market_data (ticker, date, open, high, low, close, volume)
+  const ctx = useTestApp(kind, {
+    seed: (db) => db.query(`INSERT INTO market_data (ticker, date, open, high, low, close, volume)
       SELECT tk, date '2020-01-01' + d, 100 + d / 8.0, 101.123456 + d, 99.5, 100.25 + d / 1000.0, 3000000000 + d
-      FROM unnest(ARRAY['AAPL', 'MSFT', 'IBM']) AS tk, generate_series(0, 99) AS d`);
-    app = await testApp(t.db);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-analysis-'));
+      FROM unnest(ARRAY['AAPL', 'MSFT', 'IBM']) AS tk, generate_series(0, 99) AS d`),
   });
-  afterAll(async () => {
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    await app?.close();
-    await t?.drop();
-  });
+  let dir: string;
+  beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-analysis-')); });
+  afterAll(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
 
   it('the DuckDB line reads the export as DATE, DECIMAL(18,6) and BIGINT, equal to the listing', async () => {
     const m = /duckdb\.sql\("(.+?)"\)/.exec(DOC);
@@ -36,7 +28,7 @@ describe.each(DATABASE_KINDS)('docs/analysis.md on %s', (kind) => {
     const sql = m![1]!;
     const url = /read_parquet\('([^']+)'\)/.exec(sql)![1]!;
     const { pathname, search } = new URL(url);
-    const res = await app.inject(`${pathname}${search}`);
+    const res = await ctx.app.inject(`${pathname}${search}`);
     expect(res.statusCode).toBe(200);
     const file = path.join(dir, `${kind}.parquet`);
     fs.writeFileSync(file, res.rawPayload);
@@ -49,7 +41,7 @@ describe.each(DATABASE_KINDS)('docs/analysis.md on %s', (kind) => {
       // DECIMAL and DATE values print exactly (150.100000, 2020-01-01); the listing drops trailing zeros.
       const trim = (text: string) => (text.includes('.') ? text.replace(/\.?0+$/, '') : text);
       const rows = reader.getRows().map(([ticker, date, close, volume]) => [ticker, String(date), trim(String(close)), volume]);
-      const listing = await app.inject(`/api/v1/market-data?${search.slice(1).replace('format=parquet&', '')}&order=asc&size=1000`);
+      const listing = await ctx.app.inject(`/api/v1/market-data?${search.slice(1).replace('format=parquet&', '')}&order=asc&size=1000`);
       const items = (losslessParse(listing.body, undefined, (v: string) => v) as { items: { ticker: string; date: string; close: string; volume: string }[] }).items;
       const expected = items.map((i) => [i.ticker, i.date, i.close, BigInt(i.volume)])
         .sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : a[1]! < b[1]! ? -1 : 1));

@@ -10,7 +10,7 @@ import { parse as losslessParse } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parquetLong } from '../../../src/http/routes/export-formats.ts';
 import { exportBatches } from '../../../src/db/repositories/market-data-export.ts';
-import { testApp } from '../../helpers/app.ts';
+import { listAllMarketData, testApp } from '../../helpers/app.ts';
 import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../../helpers/databases.ts';
 
 /** A listing item with every number kept as its exact text. */
@@ -54,18 +54,8 @@ describe.each(DATABASE_KINDS)('typed exports on %s', (kind) => {
     await t?.drop();
   });
 
-  async function listAll(query: string): Promise<Row[]> {
-    const rows: Row[] = [];
-    let cursor = '';
-    for (;;) {
-      const res = await app.inject(`/api/v1/market-data?size=1000&${query}${cursor && `&cursor=${cursor}`}`);
-      expect(res.statusCode, res.body).toBe(200);
-      const body = losslessParse(res.body, undefined, keepText) as { items: Item[]; next_cursor: string | null };
-      rows.push(...body.items.map(asRow));
-      if (!body.next_cursor) return rows;
-      cursor = body.next_cursor;
-    }
-  }
+  const listAll = async (query: string): Promise<Row[]> =>
+    (await listAllMarketData<Item>(app, query, (body) => losslessParse(body, undefined, keepText))).map(asRow);
   const FORMATS: Record<string, string> = {
     'application/vnd.apache.parquet': 'parquet', 'application/vnd.apache.arrow.stream': 'arrow', 'application/x-ndjson; charset=utf-8': 'ndjson',
   };

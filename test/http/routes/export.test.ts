@@ -4,7 +4,7 @@ import { CSV_HEADER } from '../../../src/http/routes/export.ts';
 import { profileOf } from '../../../src/db/driver/profile.ts';
 import type { Queryable } from '../../../src/db/driver/database.ts';
 import { exportBatches } from '../../../src/db/repositories/market-data-export.ts';
-import { testApp } from '../../helpers/app.ts';
+import { listAllMarketData, testApp } from '../../helpers/app.ts';
 import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../../helpers/databases.ts';
 
 type Item = { id: number; ticker: string; date: string; open: number; high: number; low: number; close: number; volume: number };
@@ -31,19 +31,7 @@ describe.each(DATABASE_KINDS)('market data export on %s', (kind) => {
     await t?.drop();
   });
 
-  /** Every item the list API returns for the query, walking next_cursor. */
-  async function listAll(query: string): Promise<Item[]> {
-    const items: Item[] = [];
-    let cursor = '';
-    for (;;) {
-      const res = await app.inject(`/api/v1/market-data?size=1000&${query}${cursor && `&cursor=${cursor}`}`);
-      expect(res.statusCode, res.body).toBe(200);
-      const body = res.json() as { items: Item[]; next_cursor: string | null };
-      items.push(...body.items);
-      if (!body.next_cursor) return items;
-      cursor = body.next_cursor;
-    }
-  }
+  const listAll = (query: string) => listAllMarketData<Item>(app, query);
   const asLine = (i: Item) => [i.date, i.ticker, i.open, i.high, i.low, i.close, i.volume].map(String).join(',');
 
   async function exportLines(query: string): Promise<{ lines: string[]; headers: Record<string, unknown> }> {

@@ -1,24 +1,14 @@
 // POST, GET by id, PUT/PATCH and DELETE on /api/v1/market-data, each rule checked on every database.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { bar, testApp } from '../../helpers/app.ts';
-import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../../helpers/databases.ts';
+import { describe, expect, it } from 'vitest';
+import { bar, useTestApp } from '../../helpers/app.ts';
+import { DATABASE_KINDS } from '../../helpers/databases.ts';
 
 const URL_ = '/api/v1/market-data';
 
 describe.each(DATABASE_KINDS)('market data writes on %s', (kind) => {
-  let t: TestDatabase;
-  let app: Awaited<ReturnType<typeof testApp>>;
-  beforeAll(async () => {
-    t = await openTestDatabase(kind);
-    app = await testApp(t.db);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await t?.drop();
-  });
-  beforeEach(async () => { await t.reset(); });
+  const ctx = useTestApp(kind, { resetEach: true });
 
-  const post = (payload: unknown) => app.inject({ method: 'POST', url: URL_, payload: payload as object });
+  const post = (payload: unknown) => ctx.app.inject({ method: 'POST', url: URL_, payload: payload as object });
   const create = async (overrides: Record<string, unknown> = {}) => {
     const res = await post(bar(overrides));
     expect(res.statusCode, res.body).toBe(201);
@@ -42,10 +32,10 @@ describe.each(DATABASE_KINDS)('market data writes on %s', (kind) => {
       // the text travels untouched from request to NUMERIC and back.
       const payload = `{"ticker":"X","date":"2024-01-15","open":123456789.123456,"high":"123456789.123457",` +
         `"low":0.000001,"close":"100.10","volume":3000000000}`;
-      const res = await app.inject({ method: 'POST', url: URL_, payload, headers: { 'content-type': 'application/json' } });
+      const res = await ctx.app.inject({ method: 'POST', url: URL_, payload, headers: { 'content-type': 'application/json' } });
       expect(res.statusCode, res.body).toBe(201);
       expect(res.body).toContain('"open":123456789.123456,"high":123456789.123457,"low":0.000001,"close":100.1,"volume":3000000000');
-      const { rows } = await t.db.query('SELECT open::text, high::text, low::text, close::text FROM market_data');
+      const { rows } = await ctx.t.db.query('SELECT open::text, high::text, low::text, close::text FROM market_data');
       expect(rows[0]).toEqual({ open: '123456789.123456', high: '123456789.123457', low: '0.000001', close: '100.100000' });
     });
 
@@ -55,7 +45,7 @@ describe.each(DATABASE_KINDS)('market data writes on %s', (kind) => {
       expect(res.statusCode).toBe(409);
       expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
       expect(res.json()).toMatchObject({ type: 'about:blank', title: 'Conflict', status: 409, detail: 'market data for AAPL on 2024-01-15 already exists' });
-      expect((await t.db.query('SELECT volume FROM market_data')).rows).toEqual([{ volume: 1000000 }]);
+      expect((await ctx.t.db.query('SELECT volume FROM market_data')).rows).toEqual([{ volume: 1000000 }]);
     });
 
     it.each([
@@ -93,7 +83,7 @@ describe.each(DATABASE_KINDS)('market data writes on %s', (kind) => {
       const body = res.json();
       expect(body).toMatchObject({ type: 'about:blank', title: 'Unprocessable Entity', status: 422 });
       expect(body.errors.map((e: { field: string; message: string }) => [e.field, e.message])).toEqual(expected);
-      expect((await t.db.query('SELECT count(*) AS n FROM market_data')).rows[0]).toEqual({ n: 0 });
+      expect((await ctx.t.db.query('SELECT count(*) AS n FROM market_data')).rows[0]).toEqual({ n: 0 });
     });
 
     it('names every bad field at once', async () => {
@@ -110,20 +100,20 @@ describe.each(DATABASE_KINDS)('market data writes on %s', (kind) => {
       ['a JSON string', '"x"', 'application/json', 422],
       ['a form body', 'ticker=AAPL', 'application/x-www-form-urlencoded', 415],
     ])('refuses %s with problem+json', async (_name, payload, type, status) => {
-      const res = await app.inject({ method: 'POST', url: URL_, payload, headers: { 'content-type': type } });
+      const res = await ctx.app.inject({ method: 'POST', url: URL_, payload, headers: { 'content-type': type } });
       expect(res.statusCode).toBe(status);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.json()).toMatchObject({ status, title: expect.any(String), detail: expect.any(String) });
     });
 
     it('refuses a body over the size limit with 413', async () => {
-      const res = await app.inject({ method: 'POST', url: URL_, payload: JSON.stringify({ ...bar(), pad: 'x'.repeat(70_000) }), headers: { 'content-type': 'application/json' } });
+      const res = await ctx.app.inject({ method: 'POST', url: URL_, payload: JSON.stringify({ ...bar(), pad: 'x'.repeat(70_000) }), headers: { 'content-type': 'application/json' } });
       expect(res.statusCode).toBe(413);
       expect(res.json()).toMatchObject({ status: 413 });
     });
 
     it('ignores a __proto__ key as an unknown field rather than polluting objects', async () => {
-      const res = await app.inject({ method: 'POST', url: URL_, payload: '{"__proto__":{"polluted":1},"ticker":"A"}', headers: { 'content-type': 'application/json' } });
+      const res = await ctx.app.inject({ method: 'POST', url: URL_, payload: '{"__proto__":{"polluted":1},"ticker":"A"}', headers: { 'content-type': 'application/json' } });
       expect(res.statusCode).toBe(422);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
@@ -132,26 +122,26 @@ describe.each(DATABASE_KINDS)('market data writes on %s', (kind) => {
   describe('GET by id', () => {
     it('returns the record', async () => {
       const created = await create();
-      const res = await app.inject(`${URL_}/${created.id}`);
+      const res = await ctx.app.inject(`${URL_}/${created.id}`);
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual(created);
     });
 
     it('answers 404 for an id that does not exist', async () => {
-      const res = await app.inject(`${URL_}/999`);
+      const res = await ctx.app.inject(`${URL_}/999`);
       expect(res.statusCode).toBe(404);
       expect(res.json()).toMatchObject({ status: 404, title: 'Not Found', detail: 'market data 999 not found' });
     });
 
     it.each(['abc', '1.5', '0', '-1', '99999999999999999999', '1e3x'])('answers 422 for the id %s', async (id) => {
-      const res = await app.inject(`${URL_}/${id}`);
+      const res = await ctx.app.inject(`${URL_}/${id}`);
       expect(res.statusCode).toBe(422);
       expect(res.json().errors[0].field).toBe('id');
     });
   });
 
   describe.each(['PUT', 'PATCH'] as const)('%s', (method) => {
-    const update = (id: number | string, payload: unknown) => app.inject({ method, url: `${URL_}/${id}`, payload: payload as object });
+    const update = (id: number | string, payload: unknown) => ctx.app.inject({ method, url: `${URL_}/${id}`, payload: payload as object });
 
     it('persists every given field and advances updated_at', async () => {
       const created = await create();
@@ -161,7 +151,7 @@ describe.each(DATABASE_KINDS)('market data writes on %s', (kind) => {
       const body = res.json();
       expect(body).toMatchObject({ id: created.id, open: 151.5, high: 160, low: 148.25, close: 159.99, volume: 5_000_000_000, created_at: created.created_at });
       expect(Date.parse(body.updated_at)).toBeGreaterThan(Date.parse(created.updated_at));
-      expect((await app.inject(`${URL_}/${created.id}`)).json()).toEqual(body);
+      expect((await ctx.app.inject(`${URL_}/${created.id}`)).json()).toEqual(body);
     });
 
     it.each([['open', 152], ['high', 156], ['low', 148], ['close', 150], ['volume', 7]])('changes only %s when only it is given', async (field, value) => {
@@ -182,7 +172,7 @@ describe.each(DATABASE_KINDS)('market data writes on %s', (kind) => {
       const res = await update(created.id, payload);
       expect(res.statusCode, res.body).toBe(422);
       expect(res.json().errors.map((e: { field: string }) => e.field)).toContain(field);
-      expect((await app.inject(`${URL_}/${created.id}`)).json()).toEqual(created);
+      expect((await ctx.app.inject(`${URL_}/${created.id}`)).json()).toEqual(created);
     });
 
     it.each([
@@ -206,15 +196,15 @@ describe.each(DATABASE_KINDS)('market data writes on %s', (kind) => {
   describe('DELETE', () => {
     it('deletes: 204, then 404 on read and on a second delete', async () => {
       const created = await create();
-      const res = await app.inject({ method: 'DELETE', url: `${URL_}/${created.id}` });
+      const res = await ctx.app.inject({ method: 'DELETE', url: `${URL_}/${created.id}` });
       expect(res.statusCode).toBe(204);
       expect(res.body).toBe('');
-      expect((await app.inject(`${URL_}/${created.id}`)).statusCode).toBe(404);
-      expect((await app.inject({ method: 'DELETE', url: `${URL_}/${created.id}` })).statusCode).toBe(404);
+      expect((await ctx.app.inject(`${URL_}/${created.id}`)).statusCode).toBe(404);
+      expect((await ctx.app.inject({ method: 'DELETE', url: `${URL_}/${created.id}` })).statusCode).toBe(404);
     });
 
     it('answers 422 for a non-integer id', async () => {
-      expect((await app.inject({ method: 'DELETE', url: `${URL_}/x` })).statusCode).toBe(422);
+      expect((await ctx.app.inject({ method: 'DELETE', url: `${URL_}/x` })).statusCode).toBe(422);
     });
   });
 });

@@ -1,37 +1,27 @@
 // /api/v1/tickers, /api/v1/tickers/{ticker} and /api/v1/health.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stopAccepting } from '../../../src/http/plugins/drain.ts';
 import { HEALTH_TIMEOUT_MS } from '../../../src/http/routes/health.ts';
 import { openPglite } from '../../../src/db/driver/pglite.ts';
 import { openPostgres } from '../../../src/db/driver/postgres.ts';
-import { bar, testApp } from '../../helpers/app.ts';
-import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from '../../helpers/databases.ts';
+import { bar, testApp, useTestApp } from '../../helpers/app.ts';
+import { DATABASE_KINDS } from '../../helpers/databases.ts';
 
 describe.each(DATABASE_KINDS)('tickers and health on %s', (kind) => {
-  let t: TestDatabase;
-  let app: Awaited<ReturnType<typeof testApp>>;
-  beforeAll(async () => {
-    t = await openTestDatabase(kind);
-    app = await testApp(t.db);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await t?.drop();
-  });
-  beforeEach(async () => { await t.reset(); });
+  const ctx = useTestApp(kind, { resetEach: true });
 
   const post = async (overrides: Record<string, unknown>) => {
-    const res = await app.inject({ method: 'POST', url: '/api/v1/market-data', payload: bar(overrides) });
+    const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/market-data', payload: bar(overrides) });
     expect(res.statusCode, res.body).toBe(201);
     return res.json();
   };
 
   it('lists no tickers when empty, then the distinct tickers sorted', async () => {
-    expect((await app.inject('/api/v1/tickers')).json()).toEqual([]);
+    expect((await ctx.app.inject('/api/v1/tickers')).json()).toEqual([]);
     for (const [ticker, date] of [['MSFT', '2024-01-02'], ['AAPL', '2024-01-02'], ['MSFT', '2024-01-03'], ['BRK.B', '2024-01-02'], ['A', '2024-01-05']]) {
       await post({ ticker, date });
     }
-    const res = await app.inject('/api/v1/tickers');
+    const res = await ctx.app.inject('/api/v1/tickers');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual(['A', 'AAPL', 'BRK.B', 'MSFT']);
   });
@@ -41,7 +31,7 @@ describe.each(DATABASE_KINDS)('tickers and health on %s', (kind) => {
     await post({ ticker: 'MSFT', date: '2024-01-04', close: 154 });
     await post({ ticker: 'MSFT', date: '2024-01-03' });
     await post({ ticker: 'AAPL', date: '2024-01-09' });
-    const res = await app.inject('/api/v1/tickers/msft');
+    const res = await ctx.app.inject('/api/v1/tickers/msft');
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body).toMatchObject({ ticker: 'MSFT', first_date: '2024-01-02', last_date: '2024-01-04', rows: 3 });
@@ -50,16 +40,16 @@ describe.each(DATABASE_KINDS)('tickers and health on %s', (kind) => {
   });
 
   it('answers 404 for an unknown ticker and 422 for a malformed one', async () => {
-    const missing = await app.inject('/api/v1/tickers/NOPE');
+    const missing = await ctx.app.inject('/api/v1/tickers/NOPE');
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ status: 404, detail: 'no data for ticker NOPE' });
-    const bad = await app.inject(`/api/v1/tickers/${'A'.repeat(17)}`);
+    const bad = await ctx.app.inject(`/api/v1/tickers/${'A'.repeat(17)}`);
     expect(bad.statusCode).toBe(422);
     expect(bad.json().errors[0].field).toBe('ticker');
   });
 
   it('reports healthy with version and timestamp', async () => {
-    const res = await app.inject('/api/v1/health');
+    const res = await ctx.app.inject('/api/v1/health');
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body).toEqual({ status: 'healthy', database: 'healthy', version: expect.stringMatching(/^\d+\.\d+\.\d+/), timestamp: expect.any(String) });
@@ -68,7 +58,7 @@ describe.each(DATABASE_KINDS)('tickers and health on %s', (kind) => {
 
   it('shares one database check between concurrent requests, and asks again for the next', async () => {
     let pings = 0;
-    const counted = { ...t.db, ping: (ms: number) => { pings++; return t.db.ping(ms); } };
+    const counted = { ...ctx.t.db, ping: (ms: number) => { pings++; return ctx.t.db.ping(ms); } };
     const probed = await testApp(counted);
     try {
       const answers = await Promise.all(Array.from({ length: 50 }, () => probed.inject('/api/v1/health')));
@@ -82,25 +72,25 @@ describe.each(DATABASE_KINDS)('tickers and health on %s', (kind) => {
   });
 
   it('answers live without the database, and ready when it answers with every migration applied', async () => {
-    const live = await app.inject('/api/v1/health/live');
+    const live = await ctx.app.inject('/api/v1/health/live');
     expect(live.statusCode).toBe(200);
     expect(live.json()).toEqual({ status: 'alive', version: expect.any(String), timestamp: expect.any(String) });
-    const ready = await app.inject('/api/v1/health/ready');
+    const ready = await ctx.app.inject('/api/v1/health/ready');
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toMatchObject({ status: 'ready', database: 'healthy', migrations: 'applied', draining: false });
   });
 
   it('answers ready 503 when a migration is missing, and while draining', async () => {
-    const probed = await testApp(t.db);
+    const probed = await testApp(ctx.t.db);
     try {
-      const last = (await t.db.query<{ v: number }>('SELECT max(version) AS v FROM schema_migrations')).rows[0]!.v;
-      const kept = (await t.db.query<Record<string, unknown>>('DELETE FROM schema_migrations WHERE version = $1 RETURNING *', [last])).rows[0]!;
+      const last = (await ctx.t.db.query<{ v: number }>('SELECT max(version) AS v FROM schema_migrations')).rows[0]!.v;
+      const kept = (await ctx.t.db.query<Record<string, unknown>>('DELETE FROM schema_migrations WHERE version = $1 RETURNING *', [last])).rows[0]!;
       try {
         const pending = await probed.inject('/api/v1/health/ready');
         expect(pending.statusCode).toBe(503);
         expect(pending.json()).toMatchObject({ status: 'not_ready', database: 'healthy', migrations: 'pending', draining: false });
       } finally {
-        await t.db.query('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)',
+        await ctx.t.db.query('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)',
           [kept.version, kept.name, kept.checksum, kept.applied_at]);
       }
       expect((await probed.inject('/api/v1/health/ready')).statusCode).toBe(200);
@@ -119,7 +109,7 @@ describe.each(DATABASE_KINDS)('tickers and health on %s', (kind) => {
   // end, or the server backend behind the pool's only connection stopped (SIGSTOP). The answer
   // must be 503 within 2.5 s even when the previous call, a moment before, was healthy.
   it('answers 503 within 2.5 s through a frozen connection, right after a healthy answer', async () => {
-    const db = kind === 'pglite' ? t.db : await openPostgres({ url: t.url!, poolSize: 1 });
+    const db = kind === 'pglite' ? ctx.t.db : await openPostgres({ url: ctx.t.url!, poolSize: 1 });
     const probed = await testApp(db);
     let thaw = async () => {};
     try {
@@ -149,7 +139,7 @@ describe.each(DATABASE_KINDS)('tickers and health on %s', (kind) => {
     } finally {
       await thaw();
       await probed.close();
-      if (db !== t.db) await db.close();
+      if (db !== ctx.t.db) await db.close();
     }
   });
 
@@ -171,7 +161,7 @@ describe.each(DATABASE_KINDS)('tickers and health on %s', (kind) => {
 
   it.runIf(kind === 'postgres')('answers 503 "unhealthy" after 2 s when the server is too busy to answer', async () => {
     // A real stall: the app's only connection is held by a long query.
-    const db = await openPostgres({ url: t.url!, poolSize: 1 });
+    const db = await openPostgres({ url: ctx.t.url!, poolSize: 1 });
     const busyApp = await testApp(db);
     try {
       const stall = db.query('SELECT pg_sleep(3)');

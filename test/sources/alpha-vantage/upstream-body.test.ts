@@ -47,41 +47,34 @@ afterAll(async () => {
 });
 
 describe('the Alpha Vantage body cap', () => {
-  const client = () => new AlphaVantageClient({ baseUrl: url, apiKey: KEY, timeoutMs: 10_000, maxBodyBytes: CAP, redact: (t) => t.replaceAll(KEY, '***') });
-
-  it('refuses an answer that declares more than the cap, without reading it', async () => {
-    const c = client();
+  /** Runs `use` with a client capped at CAP, closed afterwards whatever happens. */
+  async function withClient(use: (c: AlphaVantageClient) => Promise<void>): Promise<void> {
+    const c = new AlphaVantageClient({ baseUrl: url, apiKey: KEY, timeoutMs: 10_000, maxBodyBytes: CAP, redact: (t) => t.replaceAll(KEY, '***') });
     try {
-      const started = performance.now();
-      const outcome = await c.request('TIME_SERIES_DAILY', { symbol: 'DECLARED', outputsize: 'compact' });
-      expect(outcome).toEqual({ kind: 'too_large', message: expect.stringMatching(/^the answer exceeds 1\.0 MB \(ALPHA_VANTAGE_MAX_BODY_BYTES\); 80\.0 MB or more was sent$/) });
-      expect(performance.now() - started).toBeLessThan(5_000); // not waiting for the 80 MB
+      await use(c);
     } finally {
       await c.close();
     }
-  });
+  }
+  const daily = (c: AlphaVantageClient, symbol: string) => c.request('TIME_SERIES_DAILY', { symbol, outputsize: 'compact' });
 
-  it('stops reading an answer without a length once it passes the cap', async () => {
-    const c = client();
-    try {
-      const outcome = await c.request('TIME_SERIES_DAILY', { symbol: 'STREAMED', outputsize: 'compact' });
-      expect(outcome.kind).toBe('too_large');
-      expect(JSON.stringify(outcome)).not.toContain(KEY);
-      // The server was stopped long before its 80 MB: the client cancelled the body.
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(streamed).toBeLessThan(16 * CAP);
-    } finally {
-      await c.close();
-    }
-  });
+  it('refuses an answer that declares more than the cap, without reading it', () => withClient(async (c) => {
+    const started = performance.now();
+    const outcome = await daily(c, 'DECLARED');
+    expect(outcome).toEqual({ kind: 'too_large', message: expect.stringMatching(/^the answer exceeds 1\.0 MB \(ALPHA_VANTAGE_MAX_BODY_BYTES\); 80\.0 MB or more was sent$/) });
+    expect(performance.now() - started).toBeLessThan(5_000); // not waiting for the 80 MB
+  }));
 
-  it('reads an answer under the cap as usual', async () => {
-    const c = client();
-    try {
-      const outcome = await c.request('TIME_SERIES_DAILY', { symbol: 'SMALL', outputsize: 'compact' });
-      expect(outcome.kind).not.toBe('too_large');
-    } finally {
-      await c.close();
-    }
-  });
+  it('stops reading an answer without a length once it passes the cap', () => withClient(async (c) => {
+    const outcome = await daily(c, 'STREAMED');
+    expect(outcome.kind).toBe('too_large');
+    expect(JSON.stringify(outcome)).not.toContain(KEY);
+    // The server was stopped long before its 80 MB: the client cancelled the body.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(streamed).toBeLessThan(16 * CAP);
+  }));
+
+  it('reads an answer under the cap as usual', () => withClient(async (c) => {
+    expect((await daily(c, 'SMALL')).kind).not.toBe('too_large');
+  }));
 });
