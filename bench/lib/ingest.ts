@@ -12,7 +12,7 @@ import { createDatabase, dropDatabase, seedSql } from './seed.ts';
 
 export const FAKE_KEY = 'BENCH-FAKE-KEY-0001';
 // The targets measure daily bars (the bulk of any store): weekly, monthly and corporate actions add
-// a few requests and ~25% more rows per ticker, and are left out so the figures stay comparable.
+// a few requests and a good share more rows per ticker, and are left out so the figures stay comparable.
 const NO_LIMITS = { ALPHA_VANTAGE_MIN_INTERVAL_MS: '0', ALPHA_VANTAGE_REQUESTS_PER_MINUTE: '100000', ALPHA_VANTAGE_REQUESTS_PER_DAY: '100000000', ETL_DATASETS: 'daily' };
 const tickerList = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(4, '0')}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
