@@ -101,8 +101,8 @@ function securityHeaders(options: Parameters<typeof helmet>[0]): Record<string, 
 /**
  * 503 for a request received but not answered within `timeoutMs`. One timer checks every
  * open request: Fastify's own handlerTimeout gives each request an AbortController and a timer,
- * and aborts the controller when the request ends — an AbortError built for every request, some
- * 5% of the CPU of a small request.
+ * and aborts the controller when the request ends — an AbortError built for every request, a
+ * noticeable share of the CPU of a small request.
  */
 function registerWatchdog(app: FastifyInstance, timeoutMs: number): void {
   /** Open requests and their deadlines, in arrival order (so in deadline order). */
