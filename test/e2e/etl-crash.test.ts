@@ -2,8 +2,10 @@
 // ticker, no duplicate, migrations and locks clean, and the next run completes.
 import fs from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readMigrations } from '../../src/db/driver/migrate.ts';
+import { migrate, readMigrations } from '../../src/db/driver/migrate.ts';
+import { syntheticBars } from '../fixtures/alpha-vantage.ts';
 import { createServiceDatabase, DATABASE_KINDS, type ServiceDatabase } from '../helpers/databases.ts';
 import { startFakeAlphaVantage, type FakeAlphaVantage } from '../helpers/fake-alpha-vantage.ts';
 import { startService } from '../helpers/service.ts';
@@ -38,6 +40,21 @@ describe.each(DATABASE_KINDS)('SIGKILL during an ETL load on %s', { timeout: 180
   });
 
   it('leaves no partial ticker, and the next run completes', async () => {
+    // On a server a ticker's batches all commit within a second or so, and a kill timed by the log
+    // line could land after the COMMIT on a busy host. So the test holds a row of BIGB's second
+    // batch in an open transaction: the load waits for it right after its first batch, and the
+    // kill lands inside its transaction. Rolled back after the kill, it leaves nothing.
+    let holder: pg.Client | undefined;
+    if (kind === 'postgres') {
+      const setup = await database.open();
+      await migrate(setup);
+      await setup.close();
+      holder = new pg.Client({ connectionString: database.url });
+      await holder.connect();
+      const dates = syntheticBars('BIGB', ROWS).map((b) => b.date).sort();
+      await holder.query('BEGIN');
+      await holder.query(`INSERT INTO market_data (ticker, date, open, high, low, close, volume) VALUES ('BIGB', $1, 1, 1, 1, 1, 1)`, [dates[7500]]);
+    }
     // The scheduler starts a run at once; kill the process as soon as the second ticker's first
     // batch is written (inside its transaction, with more batches to go).
     const first = await startService({ ...env, ETL_ENABLED: 'true', ETL_INTERVAL_MINUTES: '60' }, { waitHealthy: false });
@@ -46,6 +63,10 @@ describe.each(DATABASE_KINDS)('SIGKILL during an ETL load on %s', { timeout: 180
     while (!midTicker.test(first.output()) && first.proc.exitCode === null && Date.now() < deadline) await sleep(5);
     expect(first.output()).toMatch(midTicker);
     await first.stop('SIGKILL');
+    if (holder) {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
     expect(first.output()).not.toMatch(/"ticker":"BIGB".*"msg":"ticker success"/);
 
     const db = await database.open();
