@@ -10,7 +10,7 @@ import { startFakeAlphaVantage, type FakeAlphaVantage } from '../helpers/fake-al
 import { startService, type RunningService } from '../helpers/service.ts';
 
 const KEY = 'AVKEY-crash-chaos-0123456789';
-const ROWS = 12_000; // per ticker: 12 batches on PGlite, 3 on the server
+const ROWS = 12_000; // per ticker: 24 batches on PGlite, 3 on the server
 const CYCLES = 3;
 const TICKERS_PER_CYCLE = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -75,7 +75,7 @@ describe.each(DATABASE_KINDS)('SIGKILL at random moments of a load on %s', (kind
       const run = fetch(`${service.url}/api/v1/etl/run?tickers=${tickers.join(',')}`, { method: 'POST' }).catch(() => undefined);
 
       // Kill after a random number of batches (never the last): always inside some ticker's transaction.
-      const batches = ROWS / (kind === 'pglite' ? 1000 : 5000) * TICKERS_PER_CYCLE;
+      const batches = ROWS / (kind === 'pglite' ? 500 : 5000) * TICKERS_PER_CYCLE;
       const killAfter = 1 + Math.floor(rand() * (batches - 1));
       const deadline = Date.now() + 60_000;
       const batchLines = () => service.output().split('\n').filter((l) => l.includes('"msg":"batch loaded"'));

@@ -57,7 +57,7 @@ export interface Profile {
  * While others use the embedded database, a load pauses after each step for up to this many
  * times the step's own duration: the API keeps most of the database, and the load goes on.
  */
-export const LOAD_YIELD_FACTOR = 4;
+export const LOAD_YIELD_FACTOR = 8;
 /**
  * Another connection started a statement this recently: the database counts as in use. Under
  * load the API's statements come in bursts tens of milliseconds apart (its thread parses
@@ -109,7 +109,7 @@ function embeddedProfile(db: Database): Profile {
     // A thousand rows take a few milliseconds: a health check waits no longer than that behind an export.
     exportBatchSize: 1000,
     // A step of a new ticker's load (newTickerSteps) holds the database this many rows long.
-    loadBatchSize: 1000,
+    loadBatchSize: 500,
     importByCopy: false,
     loadsAtOnce: 1,
     newTickerSteps: true,

@@ -9,7 +9,7 @@ const fake = (kind: Database['kind']) => ({ kind }) as Database;
 describe('profileOf', () => {
   it.each([
     ['postgres', { loadsAtOnce: 2, loadBatchSize: 5000, exportBatchSize: 5000, countFoldStep: undefined, derivedFoldStep: undefined, ownVacuum: false, newTickerSteps: false }],
-    ['pglite', { loadsAtOnce: 1, loadBatchSize: 1000, exportBatchSize: 1000, countFoldStep: 500, derivedFoldStep: 1, ownVacuum: true, newTickerSteps: true }],
+    ['pglite', { loadsAtOnce: 1, loadBatchSize: 500, exportBatchSize: 1000, countFoldStep: 500, derivedFoldStep: 1, ownVacuum: true, newTickerSteps: true }],
   ] as const)('%s', (kind, expected) => {
     expect(profileOf(fake(kind))).toMatchObject(expected);
   });
