@@ -3,7 +3,7 @@
 // database for everyone (profile.ts: newTickerSteps); a server loads a ticker in one transaction.
 import type { Bar } from '../../model/bar.ts';
 import type { Queryable } from '../driver/database.ts';
-import { barColumns } from './market-data.ts';
+import { barColumns, UNNEST_BARS } from './market-data.ts';
 
 /** Starts a load of `ticker` if it has no bars yet; false when it has some (load it in one transaction). */
 export async function beginStepLoad(db: Queryable, ticker: string): Promise<boolean> {
@@ -18,7 +18,7 @@ export async function beginStepLoad(db: Queryable, ticker: string): Promise<bool
 // API client wrote meanwhile is left as it is (DO NOTHING), so undoing the load never removes it.
 const STEP_SQL = `WITH inserted AS (
   INSERT INTO market_data (ticker, date, open, high, low, close, volume)
-  SELECT * FROM unnest($1::varchar[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::bigint[])
+  SELECT ticker, date, open, high, low, close, volume FROM ${UNNEST_BARS}
   ON CONFLICT (ticker, date) DO NOTHING
   RETURNING 1
 ), noted AS (

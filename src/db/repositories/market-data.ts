@@ -186,7 +186,7 @@ export const upsertFrom = (source: string, byTicker = false) => `WITH upserted A
 )
 SELECT ${byTicker ? 'ticker, ' : ''}count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM upserted${byTicker ? ' GROUP BY ticker' : ''}`;
 
-const UNNEST_BARS = 'unnest($1::varchar[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::bigint[]) AS b(ticker, date, open, high, low, close, volume)';
+export const UNNEST_BARS = 'unnest($1::varchar[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::bigint[]) AS b(ticker, date, open, high, low, close, volume)';
 export const UPSERT_SQL = upsertFrom(UNNEST_BARS);
 
 /** The seven column arrays that UNNEST_BARS takes. */
