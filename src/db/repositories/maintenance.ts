@@ -90,10 +90,12 @@ export class Maintenance {
     if (profile.ownVacuum) {
       // One statement each: several in one exec would form a transaction, where VACUUM cannot run.
       let tidyDue: number | undefined;
+      let retry: NodeJS.Timeout | undefined; // one timer, rearmed: a service busy for days adds none
       const tidy = async () => {
         tidyDue ??= Date.now();
         if (!mayRun(tidyDue, 6 * this.times.sweepMs)) {
-          this.timers.push(setTimeout(() => this.run(tidy), this.times.compactMs).unref());
+          if (retry) retry.refresh();
+          else this.timers.push(retry = setTimeout(() => this.run(tidy), this.times.compactMs).unref());
           return;
         }
         tidyDue = undefined;
